@@ -5,6 +5,7 @@ Nothing else in paygate reads ``os.environ``; collaborators receive a ``Settings
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +42,11 @@ class Settings(BaseSettings):
     )
     routing_file: Path | None = Field(default=None, description="Routing config (YAML).")
     merging_file: Path | None = Field(default=None, description="Merge rules (YAML).")
+    clock_start: dt.datetime | None = Field(
+        default=None,
+        description="Start of a simulated business clock (demo, tests). Unset: real time.",
+    )
+    clock_speed: float = Field(default=1.0, gt=0, description="Simulated seconds per second.")
     insert_coalesce_ms: float = Field(
         default=2.0, ge=0, description="Window for coalescing concurrent intake INSERTs."
     )

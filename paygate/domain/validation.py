@@ -21,7 +21,9 @@ def json_pointer(loc: tuple[int | str, ...]) -> str:
 
 def _field_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     # pydantic appends validator/union tags (e.g. 'function-after[...]'); drop them.
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function"))))
+    return tuple(
+        p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function")))
+    )
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:

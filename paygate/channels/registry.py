@@ -1,0 +1,60 @@
+"""Which rails exist, where they listen and which protocol each speaks.
+
+Loaded from YAML (``channels: {id: {protocol, base_url, ...}}``) or built in code by the demo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from paygate.channels.base import Adapter
+from paygate.channels.iso20022_rail import Iso20022Rail
+from paygate.channels.json_rail import JsonRail
+from paygate.errors import ConfigError
+
+PROTOCOLS = ("iso20022", "json", "swift_fin")
+
+
+@dataclass(frozen=True)
+class ChannelEndpoint:
+    id: str
+    base_url: str
+    adapter: Adapter
+
+
+def build_adapter(channel_id: str, protocol: str, options: dict[str, Any]) -> Adapter:
+    if protocol == "iso20022":
+        return Iso20022Rail(channel_id, **options)
+    if protocol == "json":
+        return JsonRail(channel_id)
+    if protocol == "swift_fin":
+        from paygate.channels.swift_fin import SwiftFinRail
+
+        return SwiftFinRail(channel_id, **options)
+    raise ConfigError(f"channel {channel_id}: unknown protocol {protocol!r}; known: {PROTOCOLS}")
+
+
+def endpoints_from(doc: dict[str, Any]) -> dict[str, ChannelEndpoint]:
+    channels = doc.get("channels")
+    if not isinstance(channels, dict) or not channels:
+        raise ConfigError("channels file needs a non-empty 'channels:' mapping")
+    found: dict[str, ChannelEndpoint] = {}
+    for channel_id, spec in channels.items():
+        if not isinstance(spec, dict) or "base_url" not in spec or "protocol" not in spec:
+            raise ConfigError(f"channel {channel_id}: needs 'protocol' and 'base_url'")
+        options = {k: v for k, v in spec.items() if k not in ("protocol", "base_url")}
+        adapter = build_adapter(str(channel_id), str(spec["protocol"]), options)
+        found[str(channel_id)] = ChannelEndpoint(str(channel_id), str(spec["base_url"]), adapter)
+    return found
+
+
+def load_endpoints(path: Path) -> dict[str, ChannelEndpoint]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read channels file {path}: {exc}") from exc
+    return endpoints_from(doc or {})

@@ -1,0 +1,48 @@
+"""The ``paygate`` command. Each group of sub-commands lives in its own module and registers
+itself here; this module only builds the parser and dispatches."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from paygate.cli import db_cmd, demo_cmd, serve_cmd
+
+_OPTIONAL = ("routing_cmd", "sim_cmd", "messages_cmd", "recon_cmd", "bench_cmd")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paygate",
+        description=(
+            "Unified payment clearing gateway. Settings come from PAYGATE_* environment "
+            "variables (see paygate/config.py); with no PAYGATE_DATABASE_URL an embedded "
+            "PostgreSQL is started in .paygate/."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (serve_cmd, db_cmd, demo_cmd):
+        module.register(sub)
+    import importlib
+
+    for name in _OPTIONAL:
+        try:
+            module = importlib.import_module(f"paygate.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"paygate.cli.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    result = args.handler(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

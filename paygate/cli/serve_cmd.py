@@ -1,0 +1,62 @@
+"""``paygate serve``: run the gateway (API + dispatch workers)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+from typing import Any
+
+from aiohttp import web
+
+from paygate.config import Settings
+from paygate.logs import configure
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the gateway HTTP API and its dispatch workers",
+        description="Run the gateway. Several processes (or --processes N) can share one "
+        "database: idempotency and work claims are enforced by PostgreSQL itself.",
+    )
+    p.add_argument("--host", help="bind address (default from PAYGATE_HOST)")
+    p.add_argument("--port", type=int, help="port (default from PAYGATE_PORT)")
+    p.add_argument("--processes", type=int, default=1, help="worker processes sharing the port")
+    p.set_defaults(handler=run)
+
+
+def _socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def run(args: argparse.Namespace) -> int:
+    from paygate.api.app import create_app
+
+    settings = Settings()
+    overrides: dict[str, Any] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+    settings = settings.model_copy(update=overrides)
+    configure(settings.log_format, settings.log_level)
+    children: list[int] = []
+    for _ in range(max(args.processes, 1) - 1):
+        pid = os.fork()
+        if pid == 0:
+            children = []
+            break
+        children.append(pid)
+    try:
+        sock = _socket(settings.host, settings.port)
+        web.run_app(create_app(settings), sock=sock, print=None, handle_signals=True)
+    finally:
+        for pid in children:
+            os.kill(pid, signal.SIGTERM)
+    return 0

@@ -1,0 +1,455 @@
+"""Dispatch workers: claim due payments, route, submit, record — never paying twice.
+
+The sequence for one payment, and why it is safe:
+1. In one transaction: route, insert the submission row (with the reference the rail
+   de-duplicates on), move the payment to ``submitted`` and schedule an *inquiry* as the
+   fallback action. Committed before any byte is sent.
+2. Send, outside any transaction.
+3. Record the answer in one transaction. If the process dies between 1 and 3, the lease
+   expires and the scheduled inquiry finds out what the rail did.
+A lost answer becomes ``unknown``; only a rail's "never received" (404 to an inquiry) allows a
+resend, and only of the same reference; only a definitive rejection allows failover.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from paygate.channels.base import ChannelResult, InquiryRequest, Outcome, SubmissionRequest
+from paygate.channels.registry import ChannelEndpoint
+from paygate.channels.transport import Transport
+from paygate.config import Settings
+from paygate.domain import TERMINAL, PaymentStatus
+from paygate.engine.clock import Clock
+from paygate.engine.health import ChannelHealth
+from paygate.engine.metrics import Metrics
+from paygate.engine.routing_service import RoutingService, route_request
+from paygate.errors import ChannelError, ChannelUnavailable, OutcomeUnknown, StateError
+from paygate.logs import get_logger
+from paygate.store import payments as repo
+
+S = PaymentStatus
+log = get_logger("paygate.engine")
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def submission_reference(payment_id: uuid.UUID) -> str:
+    """16 characters (fits MT field 20): 'P' + the random tail of the UUIDv7 in base 36."""
+    tail = payment_id.int & ((1 << 62) - 1)
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = []
+    for _ in range(15):
+        tail, rem = divmod(tail, 36)
+        out.append(digits[rem])
+    return "P" + "".join(reversed(out))
+
+
+@dataclass
+class Collaborators:
+    pool: asyncpg.Pool
+    settings: Settings
+    routing: RoutingService
+    health: ChannelHealth
+    endpoints: dict[str, ChannelEndpoint]
+    transport: Transport
+    clock: Clock
+    metrics: Metrics
+    sleep: Sleep = asyncio.sleep
+
+
+class Dispatcher:
+    def __init__(self, c: Collaborators) -> None:
+        self.c = c
+        s = c.settings
+        self._lease_s = s.channel_timeout_s * 3 + 5
+        self._stopping = asyncio.Event()
+
+    # ---- loops -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        loops = [
+            asyncio.create_task(self._loop(i)) for i in range(self.c.settings.dispatch_workers)
+        ]
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            for task in loops:
+                task.cancel()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _loop(self, index: int) -> None:
+        s = self.c.settings
+        while not self._stopping.is_set():
+            try:
+                rows = await repo.claim_due(self.c.pool, s.dispatch_batch, self._lease_s)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("claim failed; retrying", error=str(exc), worker=index)
+                await self.c.sleep(1.0)
+                continue
+            if not rows:
+                await self.c.sleep(s.poll_interval_s)
+                continue
+            await asyncio.gather(*(self.handle(row) for row in rows))
+
+    async def run_until_idle(self, max_rounds: int = 10_000) -> None:
+        """Process due work until none is left (tests and the CLI's one-shot mode)."""
+        for _ in range(max_rounds):
+            rows = await repo.claim_due(self.c.pool, self.c.settings.dispatch_batch, self._lease_s)
+            if not rows:
+                return
+            await asyncio.gather(*(self.handle(row) for row in rows))
+
+    async def handle(self, row: repo.PaymentRow) -> None:
+        try:
+            if row.status in TERMINAL:
+                await repo.schedule(self.c.pool, row.id, None)
+            elif row.next_action == "inquire" or row.status in (S.SUBMITTED, S.UNKNOWN, S.ACCEPTED):
+                await self.inquire(row)
+            else:
+                await self.dispatch(row)
+        except StateError as exc:
+            log.info("payment moved concurrently; skipped", payment_id=str(row.id), error=str(exc))
+        except (asyncpg.PostgresError, OSError, ChannelError) as exc:
+            # The lease hands the payment back later; nothing is lost.
+            log.warning(
+                "work item failed; will retry after lease", payment_id=str(row.id), error=str(exc)
+            )
+
+    # ---- dispatch ----------------------------------------------------------------------
+
+    async def dispatch(self, row: repo.PaymentRow) -> None:
+        order = row.order
+        now = self.c.clock.now()
+        request = route_request(order, str(row.id), client=str(row.client_id), now=now)
+        decision = self.c.routing.decide(
+            request, self.c.health.snapshot(now), now, exclude=row.tried_channels
+        )
+        if decision.channel is None:
+            async with self.c.pool.acquire() as conn, conn.transaction():
+                dst = S.REJECTED if row.tried_channels else S.FAILED
+                if row.status == S.VALIDATED and dst == S.REJECTED:
+                    dst = S.FAILED
+                await repo.transition(
+                    conn,
+                    row.id,
+                    row.status,
+                    dst,
+                    f"no channel can take it: {decision.reason}",
+                    set_fields={"next_action": None, "next_action_at": None},
+                )
+            self.c.metrics.transitions.labels(dst.value, "").inc()
+            return
+        channel = decision.channel
+        endpoint = self.c.endpoints.get(channel)
+        if endpoint is None:
+            raise StateError(f"routing chose {channel!r}, which has no configured endpoint")
+        reference = submission_reference(row.id)
+        if row.tried_channels:
+            reference = reference[:14] + f"{len(row.tried_channels):02d}"
+        fee = (
+            decision.fee
+            if decision.fee is not None
+            else self.c.routing.fee_of(channel, order.amount.value, order.amount.currency)
+        )
+        why = decision.rule or "best score"
+        fallbacks = ", ".join(decision.fallbacks) or "none"
+        async with self.c.pool.acquire() as conn, conn.transaction():
+            await repo.transition(
+                conn,
+                row.id,
+                row.status,
+                S.ROUTED,
+                f"routed to {channel} ({why}); fallbacks: {fallbacks}",
+                data={
+                    "channel": channel,
+                    "fee": str(fee),
+                    "rule": decision.rule,
+                    "fallbacks": decision.fallbacks,
+                    "config_version": self.c.routing.version,
+                },
+                set_fields={
+                    "channel": channel,
+                    "fee": fee,
+                    "route_request": request.model_dump(mode="json"),
+                },
+            )
+            await repo.create_submission(
+                conn, row.id, channel, reference, len(row.tried_channels) + 1
+            )
+            await repo.transition(
+                conn,
+                row.id,
+                S.ROUTED,
+                S.SUBMITTED,
+                f"submitted to {channel} as {reference}",
+                set_fields={
+                    "channel_reference": reference,
+                    "next_action": "inquire",
+                    "next_action_at": None,
+                },
+            )
+            await conn.execute(
+                "UPDATE payments SET next_action_at = now() + make_interval(secs => $2) "
+                "WHERE id = $1",
+                row.id,
+                self._lease_s,
+            )
+        sub = SubmissionRequest(reference=reference, order=order, now=now)
+        await self._send(row.id, endpoint, sub, S.SUBMITTED)
+
+    async def _send(
+        self,
+        payment_id: uuid.UUID,
+        endpoint: ChannelEndpoint,
+        sub: SubmissionRequest,
+        src: PaymentStatus,
+    ) -> None:
+        call = endpoint.adapter.submit_call(sub)
+        started = time.perf_counter()
+        try:
+            reply = await self.c.transport.send(endpoint.base_url, call)
+            result = endpoint.adapter.read_submit(reply.status, reply.body, sub)
+        except ChannelUnavailable as exc:
+            self.c.health.record(endpoint.id, ok=False, latency_ms=None, now=self.c.clock.now())
+            await self._not_taken(payment_id, endpoint.id, sub.reference, src, str(exc))
+            return
+        except ChannelError as exc:  # OutcomeUnknown and unreadable answers alike
+            self.c.health.record(endpoint.id, ok=False, latency_ms=None, now=self.c.clock.now())
+            await self._unknown(payment_id, endpoint.id, sub.reference, src, str(exc))
+            return
+        elapsed = time.perf_counter() - started
+        self.c.metrics.submission_latency.labels(endpoint.id, result.outcome.value).observe(elapsed)
+        self.c.health.record(
+            endpoint.id,
+            ok=result.outcome != Outcome.REJECTED,
+            latency_ms=elapsed * 1000,
+            now=self.c.clock.now(),
+        )
+        await self.apply(payment_id, endpoint.id, sub.reference, src, result)
+
+    # ---- outcomes ----------------------------------------------------------------------
+
+    async def apply(
+        self,
+        payment_id: uuid.UUID,
+        channel: str,
+        reference: str,
+        src: PaymentStatus,
+        result: ChannelResult,
+    ) -> None:
+        """Record what the rail said, in one transaction."""
+        code = f" ({result.reason_code})" if result.reason_code else ""
+        async with self.c.pool.acquire() as conn, conn.transaction():
+            if result.outcome == Outcome.SETTLED:
+                await repo.set_submission_state_by_ref(conn, reference, "settled", fee=result.fee)
+                fields: dict[str, Any] = {"next_action": None, "next_action_at": None}
+                if result.fee is not None:
+                    fields["fee"] = result.fee
+                await repo.transition(
+                    conn,
+                    payment_id,
+                    src,
+                    S.SETTLED,
+                    f"{channel} settled {reference}",
+                    set_fields=fields,
+                )
+                dst = S.SETTLED
+            elif result.outcome in (Outcome.ACCEPTED, Outcome.RECEIVED):
+                await repo.set_submission_state_by_ref(conn, reference, "accepted")
+                dst = S.ACCEPTED if result.outcome == Outcome.ACCEPTED else src
+                if dst != src:
+                    await repo.transition(
+                        conn,
+                        payment_id,
+                        src,
+                        dst,
+                        f"{channel} accepted {reference}; settlement pending",
+                    )
+                await repo.schedule(conn, payment_id, "inquire", self._poll_delay(channel))
+            elif result.outcome == Outcome.REJECTED:
+                dst = await self._rejected(
+                    conn,
+                    payment_id,
+                    channel,
+                    reference,
+                    src,
+                    f"{channel} rejected {reference}{code}"
+                    f"{': ' + result.reason_text if result.reason_text else ''}",
+                    result.reason_code,
+                )
+            else:  # NOT_FOUND is handled by the inquiry path, never here
+                raise StateError(f"unexpected outcome {result.outcome} for {reference}")
+        self.c.metrics.transitions.labels(dst.value, channel).inc()
+
+    async def _rejected(
+        self,
+        conn: asyncpg.Connection,
+        payment_id: uuid.UUID,
+        channel: str,
+        reference: str,
+        src: PaymentStatus,
+        reason: str,
+        code: str | None,
+    ) -> PaymentStatus:
+        await repo.set_submission_state_by_ref(conn, reference, "rejected", reason=code)
+        row = await repo.get_payment(conn, payment_id, None)
+        tried = [*row.tried_channels, channel]
+        now = self.c.clock.now()
+        request = route_request(row.order, str(payment_id), client=str(row.client_id), now=now)
+        retry = self.c.routing.decide(request, self.c.health.snapshot(now), now, exclude=tried)
+        fields: dict[str, Any] = {"tried_channels": tried}
+        if retry.channel is not None:
+            fields.update(next_action="dispatch", next_action_at=None)
+            await repo.transition(
+                conn,
+                payment_id,
+                src,
+                S.ROUTED,
+                f"{reason}; failing over to {retry.channel}",
+                data={"reason_code": code},
+                set_fields=fields,
+            )
+            await repo.schedule(conn, payment_id, "dispatch", 0.0, reset_attempts=True)
+            return S.ROUTED
+        fields.update(next_action=None, next_action_at=None)
+        await repo.transition(
+            conn,
+            payment_id,
+            src,
+            S.REJECTED,
+            f"{reason}; no channel left",
+            data={"reason_code": code},
+            set_fields=fields,
+        )
+        return S.REJECTED
+
+    async def _unknown(
+        self, payment_id: uuid.UUID, channel: str, reference: str, src: PaymentStatus, why: str
+    ) -> None:
+        async with self.c.pool.acquire() as conn, conn.transaction():
+            await repo.set_submission_state_by_ref(conn, reference, "unknown")
+            if src != S.UNKNOWN:
+                await repo.transition(
+                    conn,
+                    payment_id,
+                    src,
+                    S.UNKNOWN,
+                    f"outcome at {channel} unknown: {why}; will inquire",
+                )
+            await repo.schedule(conn, payment_id, "inquire", self._backoff(0), reset_attempts=True)
+        self.c.metrics.transitions.labels(S.UNKNOWN.value, channel).inc()
+
+    async def _not_taken(
+        self, payment_id: uuid.UUID, channel: str, reference: str, src: PaymentStatus, why: str
+    ) -> None:
+        """The rail never saw the request (connection refused, declared outage)."""
+        async with self.c.pool.acquire() as conn, conn.transaction():
+            row = await repo.get_payment(conn, payment_id, None)
+            await repo.set_submission_state_by_ref(conn, reference, "not_received", reason="UNAV")
+            attempts = row.action_attempts
+            fields: dict[str, Any] = {}
+            if attempts >= self.c.settings.max_submission_attempts:
+                fields["tried_channels"] = [*row.tried_channels, channel]
+                reason = f"{channel} unavailable {attempts} times ({why}); trying another channel"
+            else:
+                reason = f"{channel} unavailable ({why}); retrying"
+            await repo.transition(conn, payment_id, src, S.ROUTED, reason, set_fields=fields)
+            delay = 0.0 if fields else self._backoff(attempts)
+            await repo.schedule(conn, payment_id, "dispatch", delay, reset_attempts=bool(fields))
+
+    # ---- inquiry -----------------------------------------------------------------------
+
+    async def inquire(self, row: repo.PaymentRow) -> None:
+        sub = await repo.live_submission(self.c.pool, row.id)
+        if sub is None:
+            # Routed but never submitted (or the last attempt was refused): dispatch again.
+            await repo.schedule(self.c.pool, row.id, "dispatch", 0.0)
+            return
+        endpoint = self.c.endpoints[sub.channel]
+        now = self.c.clock.now()
+        order = row.order
+        inquiry = InquiryRequest(sub.reference, order.uetr, order.end_to_end_id, now)
+        try:
+            result = await self._inquiry_with_retries(endpoint, inquiry)
+        except ChannelError as exc:
+            await self._inquiry_failed(row, sub.channel, str(exc))
+            return
+        src = row.status
+        if result.outcome == Outcome.NOT_FOUND:
+            async with self.c.pool.acquire() as conn, conn.transaction():
+                await repo.add_event(
+                    conn, row.id, src, f"{sub.channel} never received {sub.reference}; resending it"
+                )
+                if src != S.SUBMITTED:
+                    await repo.transition(
+                        conn,
+                        row.id,
+                        src,
+                        S.SUBMITTED,
+                        f"resending {sub.reference} to {sub.channel}",
+                    )
+            await self._send(
+                row.id, endpoint, SubmissionRequest(sub.reference, order, now), S.SUBMITTED
+            )
+            return
+        if result.outcome in (Outcome.ACCEPTED, Outcome.RECEIVED) and src == S.UNKNOWN:
+            async with self.c.pool.acquire() as conn, conn.transaction():
+                await repo.add_event(
+                    conn,
+                    row.id,
+                    src,
+                    f"inquiry: {sub.channel} has {sub.reference} ({result.outcome})",
+                )
+        if result.outcome == Outcome.RECEIVED and src in (S.UNKNOWN, S.SUBMITTED):
+            await repo.schedule(self.c.pool, row.id, "inquire", self._poll_delay(sub.channel))
+            return
+        await self.apply(row.id, sub.channel, sub.reference, src, result)
+
+    async def _inquiry_with_retries(
+        self, endpoint: ChannelEndpoint, inquiry: InquiryRequest
+    ) -> ChannelResult:
+        call = endpoint.adapter.inquiry_call(inquiry)
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(multiplier=self.c.settings.inquiry_backoff_s / 4, max=2),
+            retry=retry_if_exception_type((OutcomeUnknown, ChannelUnavailable)),
+            sleep=self.c.sleep,
+            reraise=True,
+        ):
+            with attempt:
+                reply = await self.c.transport.send(endpoint.base_url, call, inquiry=True)
+                return endpoint.adapter.read_inquiry(reply.status, reply.body, inquiry)
+        raise OutcomeUnknown("inquiry retries exhausted")  # unreachable: reraise=True
+
+    async def _inquiry_failed(self, row: repo.PaymentRow, channel: str, why: str) -> None:
+        attempts = row.action_attempts
+        async with self.c.pool.acquire() as conn, conn.transaction():
+            if attempts >= self.c.settings.inquiry_max_attempts:
+                await repo.add_event(
+                    conn,
+                    row.id,
+                    row.status,
+                    f"inquiry to {channel} failed {attempts} times ({why}); operator action needed",
+                )
+                await repo.schedule(conn, row.id, None)
+            else:
+                await repo.add_event(
+                    conn, row.id, row.status, f"inquiry {attempts} to {channel} failed: {why}"
+                )
+                await repo.schedule(conn, row.id, "inquire", self._backoff(attempts))
+
+    def _backoff(self, attempts: int) -> float:
+        return float(min(self.c.settings.inquiry_backoff_s * (2 ** max(attempts, 0)), 30.0))
+
+    def _poll_delay(self, channel: str) -> float:
+        return self.c.settings.inquiry_backoff_s * 2

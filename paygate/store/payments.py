@@ -1,0 +1,384 @@
+"""Payments, their events and submissions: every write that changes a payment's state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+import asyncpg
+
+from paygate.domain import PaymentOrder, PaymentStatus, check_transition
+from paygate.errors import IdempotencyConflict, NotFound, StateError
+from paygate.store.ids import new_id
+
+Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    client_id: uuid.UUID
+    idempotency_key: str
+    fingerprint: bytes
+    order: PaymentOrder
+    order_doc: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    id: uuid.UUID
+    client_id: uuid.UUID
+    status: PaymentStatus
+    amount: Decimal
+    currency: str
+    end_to_end_id: str
+    instruction_id: str | None
+    uetr: uuid.UUID
+    order_doc: dict[str, Any]
+    channel: str | None
+    channel_reference: str | None
+    fee: Decimal | None
+    tried_channels: list[str]
+    next_action: str | None
+    action_attempts: int
+    merge_id: uuid.UUID | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_record(cls, r: asyncpg.Record) -> PaymentRow:
+        return cls(
+            id=r["id"],
+            client_id=r["client_id"],
+            status=PaymentStatus(r["status"]),
+            amount=r["amount"],
+            currency=r["currency"],
+            end_to_end_id=r["end_to_end_id"],
+            instruction_id=r["instruction_id"],
+            uetr=r["uetr"],
+            order_doc=r["order_doc"],
+            channel=r["channel"],
+            channel_reference=r["channel_reference"],
+            fee=r["fee"],
+            tried_channels=list(r["tried_channels"]),
+            next_action=r["next_action"],
+            action_attempts=r["action_attempts"],
+            merge_id=r["merge_id"],
+            created_at=r["created_at"],
+            updated_at=r["updated_at"],
+        )
+
+    @property
+    def order(self) -> PaymentOrder:
+        return PaymentOrder.model_validate(self.order_doc)
+
+
+@dataclass(frozen=True)
+class Event:
+    at: dt.datetime
+    from_status: str | None
+    to_status: str
+    reason: str
+    data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: uuid.UUID
+    payment_id: uuid.UUID
+    channel: str
+    reference: str
+    attempt: int
+    state: str
+    reason: str | None
+
+
+_COLUMNS = (
+    "id, client_id, status, amount, currency, end_to_end_id, instruction_id, uetr, order_doc, "
+    "channel, channel_reference, fee, tried_channels, next_action, action_attempts, merge_id, "
+    "created_at, updated_at"
+)
+
+_INSERT_ONE = """
+WITH ins AS (
+    INSERT INTO payments (id, client_id, idempotency_key, fingerprint, status, amount, currency,
+        end_to_end_id, instruction_id, uetr, product, business_category, priority, order_doc,
+        response_doc, next_action, next_action_at, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, 'validated', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+        'dispatch', $15, $15, $15)
+    ON CONFLICT (client_id, idempotency_key) DO NOTHING
+    RETURNING id, created_at
+), ev AS (
+    INSERT INTO payment_events (payment_id, at, from_status, to_status, reason)
+    SELECT id, created_at, NULL, 'received', 'accepted by the API' FROM ins
+    UNION ALL
+    SELECT id, created_at, 'received', 'validated', 'canonical order is valid' FROM ins
+)
+SELECT id FROM ins
+"""
+
+
+def initial_response(payment_id: uuid.UUID, new: NewPayment, now: dt.datetime) -> dict[str, Any]:
+    order = new.order
+    return {
+        "id": str(payment_id),
+        "status": PaymentStatus.VALIDATED.value,
+        "amount": {"value": str(order.amount.value), "currency": order.amount.currency},
+        "end_to_end_id": order.end_to_end_id,
+        "instruction_id": order.instruction_id,
+        "uetr": str(order.uetr),
+        "client_reference": order.client_reference,
+        "channel": None,
+        "fee": None,
+        "created_at": now.isoformat(),
+        "updated_at": now.isoformat(),
+    }
+
+
+async def insert_payment(
+    conn: Conn, new: NewPayment, now: dt.datetime
+) -> tuple[bool, dict[str, Any]]:
+    """Insert once per (client, idempotency key). Returns (created, response document).
+
+    A replay with the same fingerprint returns the stored response; a different body under the
+    same key raises ``IdempotencyConflict``.
+    """
+    payment_id = new_id()
+    response = initial_response(payment_id, new, now)
+    order = new.order
+    inserted = await conn.fetchval(
+        _INSERT_ONE,
+        payment_id,
+        new.client_id,
+        new.idempotency_key,
+        new.fingerprint,
+        order.amount.value,
+        order.amount.currency,
+        order.end_to_end_id,
+        order.instruction_id,
+        order.uetr,
+        order.product,
+        order.business_category,
+        order.priority.value,
+        new.order_doc,
+        response,
+        now,
+    )
+    if inserted is not None:
+        return True, response
+    existing = await conn.fetchrow(
+        "SELECT fingerprint, response_doc FROM payments WHERE client_id=$1 AND idempotency_key=$2",
+        new.client_id,
+        new.idempotency_key,
+    )
+    if existing is None:  # deleted between the two statements: cannot happen without DELETEs
+        raise StateError("idempotency record vanished; retry the request")
+    if bytes(existing["fingerprint"]) != new.fingerprint:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was already used with a different request body"
+        )
+    return False, dict(existing["response_doc"])
+
+
+async def get_payment(conn: Conn, payment_id: uuid.UUID, client_id: uuid.UUID | None) -> PaymentRow:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM payments WHERE id = $1", payment_id)
+    if row is None or (client_id is not None and row["client_id"] != client_id):
+        raise NotFound(f"no payment {payment_id}")
+    return PaymentRow.from_record(row)
+
+
+async def list_payments(
+    conn: Conn,
+    client_id: uuid.UUID,
+    *,
+    status: str | None,
+    since: dt.datetime | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[PaymentRow]:
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM payments
+            WHERE client_id = $1 AND ($2::text IS NULL OR status = $2)
+              AND ($3::timestamptz IS NULL OR created_at >= $3)
+              AND ($4::uuid IS NULL OR id > $4)
+            ORDER BY id LIMIT $5""",
+        client_id,
+        status,
+        since,
+        after,
+        limit,
+    )
+    return [PaymentRow.from_record(r) for r in rows]
+
+
+async def events(conn: Conn, payment_id: uuid.UUID) -> list[Event]:
+    rows = await conn.fetch(
+        "SELECT at, from_status, to_status, reason, data FROM payment_events "
+        "WHERE payment_id = $1 ORDER BY id",
+        payment_id,
+    )
+    return [Event(r["at"], r["from_status"], r["to_status"], r["reason"], r["data"]) for r in rows]
+
+
+async def transition(
+    conn: asyncpg.Connection,
+    payment_id: uuid.UUID,
+    src: PaymentStatus,
+    dst: PaymentStatus,
+    reason: str,
+    *,
+    data: dict[str, Any] | None = None,
+    set_fields: dict[str, Any] | None = None,
+) -> None:
+    """Move a payment from ``src`` to ``dst`` and append the event, in the caller's transaction.
+
+    The ``WHERE status = src`` guard makes a concurrent change fail loudly instead of being
+    overwritten.
+    """
+    check_transition(src, dst)
+    fields = dict(set_fields or {})
+    assignments = ["status = $3", "updated_at = now()"]
+    args: list[Any] = [payment_id, src.value, dst.value]
+    for name, value in fields.items():
+        args.append(value)
+        assignments.append(f"{name} = ${len(args)}")
+    updated = await conn.fetchval(
+        f"UPDATE payments SET {', '.join(assignments)} WHERE id = $1 AND status = $2 RETURNING id",
+        *args,
+    )
+    if updated is None:
+        raise StateError(f"payment {payment_id} is no longer {src}")
+    await conn.execute(
+        "INSERT INTO payment_events (payment_id, from_status, to_status, reason, data) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        payment_id,
+        src.value,
+        dst.value,
+        reason,
+        data,
+    )
+
+
+async def add_event(
+    conn: Conn,
+    payment_id: uuid.UUID,
+    status: PaymentStatus,
+    reason: str,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """An event that records something without changing the state (an inquiry, an alert)."""
+    await conn.execute(
+        "INSERT INTO payment_events (payment_id, from_status, to_status, reason, data) "
+        "VALUES ($1, $2, $2, $3, $4)",
+        payment_id,
+        status.value,
+        reason,
+        data,
+    )
+
+
+async def schedule(
+    conn: Conn,
+    payment_id: uuid.UUID,
+    action: str | None,
+    delay_s: float = 0.0,
+    *,
+    reset_attempts: bool = False,
+) -> None:
+    await conn.execute(
+        """UPDATE payments SET next_action = $2,
+               next_action_at = CASE WHEN $2::text IS NULL THEN NULL
+                                     ELSE now() + make_interval(secs => $3) END,
+               action_attempts = CASE WHEN $4 THEN 0 ELSE action_attempts END
+           WHERE id = $1""",
+        payment_id,
+        action,
+        delay_s,
+        reset_attempts,
+    )
+
+
+async def claim_due(conn: Conn, limit: int, lease_s: float) -> list[PaymentRow]:
+    """Claim due work. The lease (next_action_at pushed forward) hands the row to another
+    worker if this process dies before it finishes."""
+    rows = await conn.fetch(
+        f"""WITH due AS (
+                SELECT id FROM payments
+                WHERE next_action_at <= now()
+                ORDER BY next_action_at
+                LIMIT $1
+                FOR UPDATE SKIP LOCKED)
+            UPDATE payments p
+               SET next_action_at = now() + make_interval(secs => $2),
+                   action_attempts = p.action_attempts + 1
+              FROM due WHERE p.id = due.id
+            RETURNING {", ".join("p." + c.strip() for c in _COLUMNS.split(","))}""",
+        limit,
+        lease_s,
+    )
+    return [PaymentRow.from_record(r) for r in rows]
+
+
+async def create_submission(
+    conn: asyncpg.Connection, payment_id: uuid.UUID, channel: str, reference: str, attempt: int
+) -> Submission:
+    sub_id = new_id()
+    await conn.execute(
+        "INSERT INTO submissions (id, payment_id, channel, reference, attempt, state) "
+        "VALUES ($1, $2, $3, $4, $5, 'pending')",
+        sub_id,
+        payment_id,
+        channel,
+        reference,
+        attempt,
+    )
+    return Submission(sub_id, payment_id, channel, reference, attempt, "pending", None)
+
+
+async def live_submission(conn: Conn, payment_id: uuid.UUID) -> Submission | None:
+    row = await conn.fetchrow(
+        "SELECT id, payment_id, channel, reference, attempt, state, reason FROM submissions "
+        "WHERE payment_id = $1 AND state IN ('pending','sent','accepted','unknown','settled')",
+        payment_id,
+    )
+    if row is None:
+        return None
+    return Submission(**dict(row))
+
+
+async def set_submission_state_by_ref(
+    conn: Conn,
+    reference: str,
+    state: str,
+    reason: str | None = None,
+    fee: Decimal | None = None,
+) -> None:
+    await conn.execute(
+        """UPDATE submissions
+           SET state = $2, reason = COALESCE($3, reason), fee = COALESCE($4, fee),
+               sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
+               resolved_at = CASE WHEN $2 IN ('settled','rejected','not_received')
+                                  THEN now() ELSE resolved_at END
+           WHERE reference = $1""",
+        reference,
+        state,
+        reason,
+        fee,
+    )
+
+
+async def submissions_for(conn: Conn, payment_ids: Iterable[uuid.UUID]) -> list[Submission]:
+    rows = await conn.fetch(
+        "SELECT id, payment_id, channel, reference, attempt, state, reason FROM submissions "
+        "WHERE payment_id = ANY($1::uuid[]) ORDER BY payment_id, attempt",
+        list(payment_ids),
+    )
+    return [Submission(**dict(r)) for r in rows]
+
+
+async def count_by_status(conn: Conn) -> dict[tuple[str, str | None], int]:
+    rows = await conn.fetch("SELECT status, channel, count(*) AS n FROM payments GROUP BY 1, 2")
+    return {(r["status"], r["channel"]): r["n"] for r in rows}

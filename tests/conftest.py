@@ -1,0 +1,53 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, a fresh database per user."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from paygate.store.embedded import EmbeddedPostgres
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The DSN of a session-wide embedded PostgreSQL (or PAYGATE_TEST_DATABASE_URL)."""
+    import os
+
+    external = os.environ.get("PAYGATE_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    # A short path: the server's unix socket lives in the data dir (108-byte limit).
+    root = Path(tmp_path_factory.mktemp("pg", numbered=True))
+    server = EmbeddedPostgres(root)
+    dsn = server.start()
+    yield dsn
+    server.stop()
+
+
+def _with_database(dsn: str, name: str) -> str:
+    # DSNs look like postgresql://user:@/postgres?host=/socket/dir
+    head, _, query = dsn.partition("?")
+    base = head.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture
+async def fresh_dsn(pg_server: str) -> AsyncIterator[str]:
+    """A brand-new empty database for one test, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield _with_database(pg_server, name)
+    admin = await asyncpg.connect(pg_server)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
