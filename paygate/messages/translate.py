@@ -1,0 +1,82 @@
+"""MT103 <-> pacs.008 translation following CBPR+ practice, each way with a loss report."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from paygate.errors import TranslationStopped
+from paygate.messages.loss import LossCode, LossReport
+from paygate.messages.mt.blocks import parse_mt_file
+from paygate.messages.mt.mt103 import build_mt103, read_mt103
+from paygate.messages.pacs008 import build_pacs008, parse_pacs008
+
+# Fields of an MT103 the canonical order (and so this pacs.008 builder) does not carry.
+_NOT_MAPPED_NOTE = {
+    "13C": "time indication",
+    "23E": "instruction code",
+    "26T": "transaction type code",
+    "33B": "instructed amount",
+    "36": "exchange rate",
+    "53A": "sender's correspondent",
+    "54A": "receiver's correspondent",
+    "71F": "sender's charges",
+    "71G": "receiver's charges",
+    "72": "sender to receiver information",
+    "77B": "regulatory reporting",
+}
+
+
+def mt103_to_pacs008(text: str, *, msg_id: str, created: dt.datetime) -> tuple[bytes, LossReport]:
+    """One MT103 -> one XSD-valid pacs.008. UETR must come from block 3 field 121."""
+    report = LossReport()
+    messages = parse_mt_file(text)
+    if len(messages) != 1:
+        raise TranslationStopped(f"expected one MT103, found {len(messages)}")
+    mt = read_mt103(messages[0])
+    if mt.uetr is None:
+        raise TranslationStopped("MT103 has no UETR in block 3 {121:}; it is mandatory")
+    for f in mt.unmapped:
+        report.add(LossCode.NOT_MAPPED, f"/{f.tag}", f.value, _NOT_MAPPED_NOTE.get(f.tag, ""))
+    if mt.bank_operation_code != "CRED":
+        report.add(LossCode.NOT_MAPPED, "/23B", mt.bank_operation_code)
+    # 53a/54a name correspondents: the settlement is then by account (INDA) or cover.
+    method = "COVE" if any(f.number in ("53", "54") for f in mt.unmapped) else "INDA"
+    xml = build_pacs008(
+        [mt.order],
+        msg_id=msg_id,
+        created=created,
+        tx_ids=[mt.sender_reference],
+        settlement_date=mt.value_date,
+        instructing_agent_bic=mt.sender_bic,
+        instructed_agent_bic=mt.receiver_bic,
+        settlement_method=method,
+    )
+    return xml, report
+
+
+def pacs008_to_mt103(data: bytes) -> tuple[str, LossReport]:
+    """A single-transaction pacs.008 -> MT103; several transactions cannot become one."""
+    report = LossReport()
+    message = parse_pacs008(data)
+    if len(message.transactions) != 1:
+        report.add(LossCode.STOP, "/CdtTrfTxInf", str(len(message.transactions)))
+        raise TranslationStopped(
+            f"pacs.008 carries {len(message.transactions)} transactions; an MT103 holds one"
+        )
+    [tx] = message.transactions
+    sender = tx.instructing_agent_bic or (tx.order.debtor_agent and tx.order.debtor_agent.bic)
+    receiver = tx.instructed_agent_bic or (tx.order.creditor_agent and tx.order.creditor_agent.bic)
+    if not sender or not receiver:
+        raise TranslationStopped("instructing and instructed agent BICs are needed for an MT103")
+    if tx.settlement_date is None:
+        raise TranslationStopped("pacs.008 has no interbank settlement date for :32A:")
+    reference = tx.order.instruction_id or tx.tx_id or message.msg_id
+    text = build_mt103(
+        tx.order,
+        sender_reference=reference,
+        value_date=tx.settlement_date,
+        sender_bic=sender,
+        receiver_bic=receiver,
+        report=report,
+    )
+    return text, report
