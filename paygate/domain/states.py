@@ -42,7 +42,7 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
         {S.ACCEPTED, S.SETTLED, S.REJECTED, S.UNKNOWN, S.ROUTED, S.FAILED, S.SUBMITTED}
     ),
     S.UNKNOWN: frozenset({S.ACCEPTED, S.SETTLED, S.REJECTED, S.SUBMITTED, S.ROUTED, S.FAILED}),
-    S.ACCEPTED: frozenset({S.SETTLED, S.REJECTED, S.UNKNOWN, S.RETURNED}),
+    S.ACCEPTED: frozenset({S.SETTLED, S.REJECTED, S.UNKNOWN, S.ROUTED, S.RETURNED}),
     S.SETTLED: frozenset({S.RETURNED}),
     S.REJECTED: frozenset(),
     S.RETURNED: frozenset(),

@@ -41,15 +41,16 @@ log = get_logger("paygate.engine")
 Sleep = Callable[[float], Awaitable[None]]
 
 
-def submission_reference(payment_id: uuid.UUID) -> str:
-    """16 characters (fits MT field 20): 'P' + the random tail of the UUIDv7 in base 36."""
+def submission_reference(payment_id: uuid.UUID, attempt: int = 1) -> str:
+    """16 characters (fits MT field 20): 'P' + the random tail of the UUIDv7 in base 36 + the
+    attempt number. Each new submission row gets a new reference; a resend reuses its row's."""
     tail = payment_id.int & ((1 << 62) - 1)
     digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     out = []
-    for _ in range(15):
+    for _ in range(13):
         tail, rem = divmod(tail, 36)
         out.append(digits[rem])
-    return "P" + "".join(reversed(out))
+    return "P" + "".join(reversed(out)) + f"{attempt % 100:02d}"
 
 
 @dataclass
@@ -153,9 +154,6 @@ class Dispatcher:
         endpoint = self.c.endpoints.get(channel)
         if endpoint is None:
             raise StateError(f"routing chose {channel!r}, which has no configured endpoint")
-        reference = submission_reference(row.id)
-        if row.tried_channels:
-            reference = reference[:14] + f"{len(row.tried_channels):02d}"
         fee = (
             decision.fee
             if decision.fee is not None
@@ -164,6 +162,8 @@ class Dispatcher:
         why = decision.rule or "best score"
         fallbacks = ", ".join(decision.fallbacks) or "none"
         async with self.c.pool.acquire() as conn, conn.transaction():
+            attempt = await repo.next_attempt(conn, row.id)
+            reference = submission_reference(row.id, attempt)
             await repo.transition(
                 conn,
                 row.id,
@@ -183,9 +183,7 @@ class Dispatcher:
                     "route_request": request.model_dump(mode="json"),
                 },
             )
-            await repo.create_submission(
-                conn, row.id, channel, reference, len(row.tried_channels) + 1
-            )
+            await repo.create_submission(conn, row.id, channel, reference, attempt)
             await repo.transition(
                 conn,
                 row.id,

@@ -338,6 +338,11 @@ async def create_submission(
     return Submission(sub_id, payment_id, channel, reference, attempt, "pending", None)
 
 
+async def next_attempt(conn: Conn, payment_id: uuid.UUID) -> int:
+    sql = "SELECT count(*) + 1 FROM submissions WHERE payment_id = $1"
+    return int(await conn.fetchval(sql, payment_id))
+
+
 async def live_submission(conn: Conn, payment_id: uuid.UUID) -> Submission | None:
     row = await conn.fetchrow(
         "SELECT id, payment_id, channel, reference, attempt, state, reason FROM submissions "
