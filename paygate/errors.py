@@ -1,24 +1,24 @@
 """The error tree. Each layer raises its own type; the API maps them to RFC 9457 problems.
 
-    PaygateError
-    ├── ValidationFailed          bad input; carries [FieldError(pointer, reason)]   → 422/400
-    ├── MessageError              codecs (paygate.messages)
-    │   ├── UnsafeXml             DOCTYPE, entities, size or depth limits
-    │   ├── SchemaInvalid         XSD violations, each with a path
-    │   ├── MtSyntaxError         SWIFT MT block/field rules, each with a line
-    │   ├── UnsupportedMessage    unknown type or version
-    │   └── TranslationStopped    cannot translate without losing meaning
-    ├── StoreError                persistence
-    │   ├── IdempotencyConflict   same key, different body                            → 409
-    │   └── NotFound              no such resource for this client                    → 404
-    ├── StateError                an illegal payment state transition                 → 409
-    ├── ChannelError              transport and protocol failures talking to a rail
-    │   ├── ChannelUnavailable    connection refused / 5xx before the rail took it
-    │   ├── OutcomeUnknown        sent, but the answer was lost (timeout, reset)
-    │   └── ChannelProtocolError  the rail answered something we cannot read
-    ├── RoutingFailed             no eligible channel                                 → 422
-    ├── AuthError                 missing / wrong key (401) or scope (403)
-    └── ConfigError               operator configuration does not load
+PaygateError
+├── ValidationFailed          bad input; carries [FieldError(pointer, reason)]   → 422/400
+├── MessageError              codecs (paygate.messages)
+│   ├── UnsafeXml             DOCTYPE, entities, size or depth limits
+│   ├── SchemaInvalid         XSD violations, each with a path
+│   ├── MtSyntaxError         SWIFT MT block/field rules, each with a line
+│   ├── UnsupportedMessage    unknown type or version
+│   └── TranslationStopped    cannot translate without losing meaning
+├── StoreError                persistence
+│   ├── IdempotencyConflict   same key, different body                            → 409
+│   └── NotFound              no such resource for this client                    → 404
+├── StateError                an illegal payment state transition                 → 409
+├── ChannelError              transport and protocol failures talking to a rail
+│   ├── ChannelUnavailable    connection refused / 5xx before the rail took it
+│   ├── OutcomeUnknown        sent, but the answer was lost (timeout, reset)
+│   └── ChannelProtocolError  the rail answered something we cannot read
+├── RoutingFailed             no eligible channel                                 → 422
+├── AuthError                 missing / wrong key (401) or scope (403)
+└── ConfigError               operator configuration does not load
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ IBANs and BICs are validated with ``schwifty``; an LEI with its ISO 17442 check 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from schwifty import BIC, IBAN
@@ -26,11 +27,21 @@ def check_lei(value: str) -> str:
     return lei
 
 
+@lru_cache(maxsize=65536)
 def check_bic(value: str) -> str:
+    # Cached: schwifty's registry lookups dominate order validation, and the same BICs recur.
     try:
         return str(BIC(value.strip()).compact)
     except SchwiftyException as exc:
         raise ValueError(f"invalid BIC: {exc}") from None
+
+
+@lru_cache(maxsize=65536)
+def check_iban(value: str) -> str:
+    try:
+        return str(IBAN(value).compact)
+    except SchwiftyException as exc:
+        raise ValueError(f"invalid IBAN: {exc}") from None
 
 
 def check_country(value: str) -> str:
@@ -113,12 +124,7 @@ class Account(BaseModel):
     @field_validator("iban")
     @classmethod
     def _iban(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return str(IBAN(value).compact)
-        except SchwiftyException as exc:
-            raise ValueError(f"invalid IBAN: {exc}") from None
+        return None if value is None else check_iban(value)
 
     @model_validator(mode="after")
     def _one_id(self) -> Account:
