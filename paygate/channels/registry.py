@@ -58,3 +58,27 @@ def load_endpoints(path: Path) -> dict[str, ChannelEndpoint]:
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read channels file {path}: {exc}") from exc
     return endpoints_from(doc or {})
+
+
+# The protocol each kind of simulated or real rail speaks unless configured otherwise.
+DEFAULT_PROTOCOL = {
+    "rtgs": "iso20022",
+    "batch": "iso20022",
+    "instant": "iso20022",
+    "cips": "iso20022",
+    "citybank": "json",
+    "card": "json",
+    "swift": "swift_fin",
+}
+
+
+def endpoints_for_urls(urls: dict[str, str]) -> dict[str, ChannelEndpoint]:
+    """Endpoints for rails named like their kind (the demo's and the simulators' naming)."""
+    return endpoints_from(
+        {
+            "channels": {
+                rid: {"protocol": DEFAULT_PROTOCOL.get(rid, "iso20022"), "base_url": url}
+                for rid, url in urls.items()
+            }
+        }
+    )
