@@ -1,0 +1,1 @@
+"""End-of-day statements of what a rail actually settled, optionally with planted breaks."""
