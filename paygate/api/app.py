@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from paygate.api import ops, payments
+from paygate.api import ops, payment_files, payments
 from paygate.api.auth import KeyCache
 from paygate.api.keys import CLOCK, DATABASE, ENGINE, KEYS, METRICS, POOL, ROUTING, SETTINGS
 from paygate.api.middleware import request_context
@@ -64,6 +64,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> web.Ap
     app[CLOCK] = overrides.clock or clock_from(settings.clock_start, settings.clock_speed)
     app[ROUTING] = RoutingService(_routing_config(settings, overrides))
     app.add_routes(payments.routes)
+    app.add_routes(payment_files.routes)
     app.add_routes(ops.routes)
     for table in overrides.extra_routes:
         app.add_routes(table)
