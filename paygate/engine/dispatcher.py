@@ -32,7 +32,13 @@ from paygate.engine.clock import Clock
 from paygate.engine.health import ChannelHealth
 from paygate.engine.metrics import Metrics
 from paygate.engine.routing_service import RoutingService, route_request
-from paygate.errors import ChannelError, ChannelUnavailable, OutcomeUnknown, StateError
+from paygate.errors import (
+    ChannelError,
+    ChannelUnavailable,
+    MessageError,
+    OutcomeUnknown,
+    StateError,
+)
 from paygate.logs import get_logger
 from paygate.store import payments as repo
 
@@ -125,6 +131,9 @@ class Dispatcher:
             log.warning(
                 "work item failed; will retry after lease", payment_id=str(row.id), error=str(exc)
             )
+        except Exception:
+            # A bug must not stop the worker loop; the lease retries the payment later.
+            log.exception("work item crashed; will retry after lease", payment_id=str(row.id))
 
     # ---- dispatch ----------------------------------------------------------------------
 
@@ -212,7 +221,16 @@ class Dispatcher:
         sub: SubmissionRequest,
         src: PaymentStatus,
     ) -> None:
-        call = endpoint.adapter.submit_call(sub)
+        try:
+            call = endpoint.adapter.submit_call(sub)
+        except MessageError as exc:
+            # The order cannot be expressed in this rail's format: nothing was sent, so this is
+            # a definitive refusal by this channel and failover is safe.
+            refusal = ChannelResult(
+                Outcome.REJECTED, "FF01", f"not expressible as {endpoint.adapter.protocol}: {exc}"
+            )
+            await self.apply(payment_id, endpoint.id, sub.reference, src, refusal)
+            return
         started = time.perf_counter()
         try:
             reply = await self.c.transport.send(endpoint.base_url, call)

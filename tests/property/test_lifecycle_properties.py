@@ -50,8 +50,17 @@ rules:
   - {kind: default, id: cheapest}
 """
 
-WIRE = ["settled", "accepted", "received", "rejected", "timeout", "unavailable", "5xx",
-        "not_found", "garbage"]
+WIRE = [
+    "settled",
+    "accepted",
+    "received",
+    "rejected",
+    "timeout",
+    "unavailable",
+    "5xx",
+    "not_found",
+    "garbage",
+]
 
 
 class ScriptedRail:
@@ -119,22 +128,34 @@ async def _run(dsn: str, script: list[str]) -> None:
             now,
         )
         transport = ScriptedRail(script)
-        settings_ = Settings(database_url=dsn, inquiry_backoff_s=0.0001, inquiry_max_attempts=50,
-                             max_submission_attempts=2)
+        settings_ = Settings(
+            database_url=dsn,
+            inquiry_backoff_s=0.0001,
+            inquiry_max_attempts=50,
+            max_submission_attempts=2,
+        )
         endpoints = {c: ChannelEndpoint(c, f"http://{c}", JsonRail(c)) for c in ("a", "b")}
 
         async def no_sleep(_: float) -> None:
             return None
 
-        dispatcher = Dispatcher(Collaborators(
-            pool=pool, settings=settings_, routing=RoutingService(load_config_text(CONFIG)),
-            health=ChannelHealth(failure_threshold=1000), endpoints=endpoints,
-            transport=transport,  # type: ignore[arg-type]
-            clock=SimulatedClock(now), metrics=Metrics(), sleep=no_sleep,
-        ))
+        dispatcher = Dispatcher(
+            Collaborators(
+                pool=pool,
+                settings=settings_,
+                routing=RoutingService(load_config_text(CONFIG)),
+                health=ChannelHealth(failure_threshold=1000),
+                endpoints=endpoints,
+                transport=transport,  # type: ignore[arg-type]
+                clock=SimulatedClock(now),
+                metrics=Metrics(),
+                sleep=no_sleep,
+            )
+        )
         for _ in range(200):
-            await pool.execute("UPDATE payments SET next_action_at = now() "
-                               "WHERE next_action_at IS NOT NULL")
+            await pool.execute(
+                "UPDATE payments SET next_action_at = now() WHERE next_action_at IS NOT NULL"
+            )
             await dispatcher.run_until_idle(max_rounds=1)
             if await pool.fetchval("SELECT next_action FROM payments") is None:
                 break
@@ -162,4 +183,3 @@ async def _run(dsn: str, script: list[str]) -> None:
 @given(script=st.lists(st.sampled_from(WIRE), max_size=12))
 def test_lifecycle_never_pays_twice(fresh_dsn: str, script: list[str]) -> None:
     asyncio.run(_run(fresh_dsn, script))
-

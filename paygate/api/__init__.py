@@ -1,0 +1,1 @@
+"""HTTP API: aiohttp application, routes, auth, problem+json, OpenAPI."""

@@ -1,0 +1,1 @@
+"""Channel adapters (pure) and the one shared HTTP transport."""

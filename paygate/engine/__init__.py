@@ -1,0 +1,1 @@
+"""Workers: dispatch, inquiry and failover, channel health, clocks, metrics."""

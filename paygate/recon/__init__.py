@@ -1,0 +1,1 @@
+"""Reconciliation: statement import, matching, breaks, actions, reports."""
