@@ -5,6 +5,7 @@ only the wire is scripted, so every outcome the transport can report is reachabl
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import datetime as dt
 import json
 import uuid
@@ -182,4 +183,6 @@ async def _run(dsn: str, script: list[str]) -> None:
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(script=st.lists(st.sampled_from(WIRE), max_size=12))
 def test_lifecycle_never_pays_twice(fresh_dsn: str, script: list[str]) -> None:
-    asyncio.run(_run(fresh_dsn, script))
+    # A fresh thread, so that this event loop never touches the session's loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _run(fresh_dsn, script)).result()
