@@ -5,10 +5,10 @@ only the wire is scripted, so every outcome the transport can report is reachabl
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 import datetime as dt
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
 from hypothesis import HealthCheck, given, settings
