@@ -4,12 +4,20 @@ itself here; this module only builds the parser and dispatches."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from paygate.cli import db_cmd, demo_cmd, serve_cmd
-
-_OPTIONAL = ("routing_cmd", "sim_cmd", "messages_cmd", "recon_cmd", "bench_cmd")
+# Each module adds its sub-commands with ``register(subparsers)``.
+_COMMANDS = (
+    "serve_cmd",
+    "db_cmd",
+    "demo_cmd",
+    "sim_cmd",
+    "routing_cmd",
+    "messages_cmd",
+    "bench_cmd",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,18 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (serve_cmd, db_cmd, demo_cmd):
-        module.register(sub)
-    import importlib
-
-    for name in _OPTIONAL:
-        try:
-            module = importlib.import_module(f"paygate.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"paygate.cli.{name}":
-                raise
-            continue
-        module.register(sub)
+    for name in _COMMANDS:
+        importlib.import_module(f"paygate.cli.{name}").register(sub)
     return parser
 
 

@@ -28,10 +28,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     convert.add_argument("--to", dest="target", required=True, help="output type, e.g. pacs.008")
     convert.add_argument("input", type=Path)
     convert.add_argument("-o", "--output", type=Path)
-    convert.set_defaults(func=run_convert)
+    convert.set_defaults(handler=run_convert)
     validate = subparsers.add_parser("validate", help="check messages against XSD or MT rules")
     validate.add_argument("files", nargs="+", type=Path)
-    validate.set_defaults(func=run_validate)
+    validate.set_defaults(handler=run_validate)
 
 
 def run_convert(args: argparse.Namespace) -> int:

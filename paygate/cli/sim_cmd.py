@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
-    parser.set_defaults(func=_run)
+    parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
