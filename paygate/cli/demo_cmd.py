@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from paygate.api.app import Overrides, create_app
 from paygate.api.keys import POOL, ROUTING
 from paygate.channels.registry import endpoints_for_urls
+from paygate.cli.demo_recon import end_of_day
 from paygate.cli.demo_report import collect, explain_samples, print_summary, write_reports
 from paygate.cli.demo_workload import workload
 from paygate.config import Settings
@@ -98,6 +99,9 @@ async def run(args: argparse.Namespace) -> int:
         summary["since"] = since.isoformat()
         print_summary(console, summary)
         explain_samples(console, app[ROUTING], orders, clock.now())
+        summary["reconciliation"] = await end_of_day(
+            console, pool, rails, DEMO_START.date(), settings.reports_dir
+        )
         paths = write_reports(settings.reports_dir, summary)
         console.print(f"reports: {paths['json']}  {paths['html']}")
         if not ok:
