@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 import yaml
 
+from paygate.channels.registry import DEFAULT_PROTOCOL
 from paygate.store.clients import create_key
 from paygate.store.migrate import migrate
 from simulators import RailsHandle, SimClock, start_rails
@@ -42,20 +43,11 @@ async def rails() -> AsyncIterator[RailsHandle]:
 
 def _env(dsn: str, tmp: Path, rails: RailsHandle, port: int) -> dict[str, str]:
     channels = tmp / "channels.yaml"
-    protocols = {
-        "rtgs": "iso20022",
-        "instant": "iso20022",
-        "batch": "iso20022",
-        "cips": "iso20022",
-        "card": "json",
-        "citybank": "json",
-        "swift": "swift_fin",
-    }
     channels.write_text(
         yaml.safe_dump(
             {
                 "channels": {
-                    rid: {"protocol": protocols[rid], "base_url": rails.base_url(rid)}
+                    rid: {"protocol": DEFAULT_PROTOCOL[rid], "base_url": rails.base_url(rid)}
                     for rid in rails.rail_ids
                 }
             }
