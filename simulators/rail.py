@@ -172,20 +172,10 @@ class Rail:
                 else:
                     out.append(TxResult(self._clash(ins, key, now), ins, new=False))
                 continue
-            entry = Entry(
-                key=key,
-                reference=ins.reference,
-                end_to_end_id=ins.end_to_end_id,
-                uetr=ins.uetr,
-                instr_id=ins.instr_id,
-                amount=ins.amount,
-                currency=ins.currency,
-                debtor_account=ins.debtor_account,
-                creditor_account=ins.creditor_account,
-                creditor_name=ins.creditor_name,
-                fingerprint=ins.fingerprint(),
-                received_at=now,
-                booked_at=now,
+            entry = _entry(
+                ins,
+                key,
+                now,
                 bank_ref=self.next_bank_ref(),
                 batch_id=batch_id,
                 n_items=len(instructions) if batch_id else 1,
@@ -198,24 +188,7 @@ class Rail:
 
     def _clash(self, ins: Instruction, key: str, now: datetime) -> Entry:
         # Same reference, different payment: reject the newcomer, keep the original untouched.
-        return Entry(
-            key=key,
-            reference=ins.reference,
-            end_to_end_id=ins.end_to_end_id,
-            uetr=ins.uetr,
-            instr_id=ins.instr_id,
-            amount=ins.amount,
-            currency=ins.currency,
-            debtor_account=ins.debtor_account,
-            creditor_account=ins.creditor_account,
-            creditor_name=ins.creditor_name,
-            fingerprint=ins.fingerprint(),
-            received_at=now,
-            booked_at=now,
-            bank_ref="",
-            phase=REJECTED,
-            reason="DUPL",
-        )
+        return _entry(ins, key, now, bank_ref="", phase=REJECTED, reason="DUPL")
 
     def forget(self, results: list[TxResult]) -> None:
         for r in results:
@@ -372,3 +345,23 @@ class Rail:
 
 
 __all__ = ["FAULT_NONE", "Instruction", "Rail", "Submission", "TxResult"]
+
+
+def _entry(ins: Instruction, key: str, now: datetime, **extra: Any) -> Entry:
+    """A ledger entry for an instruction as received now; ``extra`` sets the rest."""
+    return Entry(
+        key=key,
+        reference=ins.reference,
+        end_to_end_id=ins.end_to_end_id,
+        uetr=ins.uetr,
+        instr_id=ins.instr_id,
+        amount=ins.amount,
+        currency=ins.currency,
+        debtor_account=ins.debtor_account,
+        creditor_account=ins.creditor_account,
+        creditor_name=ins.creditor_name,
+        fingerprint=ins.fingerprint(),
+        received_at=now,
+        booked_at=now,
+        **extra,
+    )

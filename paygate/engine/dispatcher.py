@@ -291,7 +291,7 @@ class Dispatcher:
                         dst,
                         f"{channel} accepted {reference}; settlement pending",
                     )
-                await repo.schedule(conn, payment_id, "inquire", self._poll_delay(channel))
+                await repo.schedule(conn, payment_id, "inquire", self._poll_delay())
             elif result.outcome == Outcome.REJECTED:
                 dst = await self._rejected(
                     conn,
@@ -427,7 +427,7 @@ class Dispatcher:
                     f"inquiry: {sub.channel} has {sub.reference} ({result.outcome})",
                 )
         if result.outcome == Outcome.RECEIVED and src in (S.UNKNOWN, S.SUBMITTED):
-            await repo.schedule(self.c.pool, row.id, "inquire", self._poll_delay(sub.channel))
+            await repo.schedule(self.c.pool, row.id, "inquire", self._poll_delay())
             return
         await self.apply(row.id, sub.channel, sub.reference, src, result)
 
@@ -467,5 +467,5 @@ class Dispatcher:
     def _backoff(self, attempts: int) -> float:
         return float(min(self.c.settings.inquiry_backoff_s * (2 ** max(attempts, 0)), 30.0))
 
-    def _poll_delay(self, channel: str) -> float:
+    def _poll_delay(self) -> float:
         return self.c.settings.inquiry_backoff_s * 2
