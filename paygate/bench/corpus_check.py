@@ -10,19 +10,48 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from paygate.errors import MessageError
+from paygate.errors import MessageError, MtSyntaxError
 from paygate.messages.camt import parse_camt053, parse_camt054
 from paygate.messages.mt.blocks import parse_mt_file
 from paygate.messages.mt.mt103 import read_mt103
-from paygate.messages.mt.rules import field_errors
+from paygate.messages.mt.mt199 import parse_mt199_status
+from paygate.messages.mt.mt202 import read_mt202
+from paygate.messages.mt.rules import field_errors, validate_mt
 from paygate.messages.mt.statement import parse_mt_statements
 from paygate.messages.pacs002 import parse_pacs002
+from paygate.messages.pacs004 import parse_pacs004
 from paygate.messages.pacs008 import parse_pacs008
+from paygate.messages.pacs009 import parse_pacs009
+from paygate.messages.pain001 import parse_pain001
 from paygate.messages.xsd import default_registry, read_iso
 
 
 def _mt103(data: bytes) -> object:
     return [read_mt103(m, strict=False) for m in parse_mt_file(data.decode("utf-8"))]
+
+
+def _mt202(data: bytes) -> object:
+    # Corpus MT202s are often fragments without a UETR: read the fields, then the transfer
+    # when the message has what a pacs.009 needs.
+    messages = parse_mt_file(data.decode("utf-8"))
+    for m in messages:
+        m.mt_hint = m.mt_hint or "202"
+        validate_mt(m, strict_charset=False)
+        if "121" in m.user_header:
+            read_mt202(m)
+    return messages
+
+
+def _mt199(data: bytes) -> object:
+    # A gpi status or /REJT/ is read as a status; free-format text is checked by MT rules.
+    text = data.decode("utf-8")
+    try:
+        return parse_mt199_status(text)
+    except MtSyntaxError:
+        messages = parse_mt_file(text)
+        for m in messages:
+            validate_mt(m, strict_charset=False)
+        return messages
 
 
 def _mt_generic(data: bytes) -> object:
@@ -42,13 +71,13 @@ PARSERS: dict[str, Callable[[bytes], object]] = {
     "pacs.002": parse_pacs002,
     "camt.053": parse_camt053,
     "camt.054": parse_camt054,
-    "pacs.004": _xml_generic,
-    "pacs.009": _xml_generic,
-    "pain.001": _xml_generic,
+    "pacs.004": parse_pacs004,
+    "pacs.009": parse_pacs009,
+    "pain.001": parse_pain001,
     "pain.002": _xml_generic,
     "mt103": _mt103,
-    "mt202": _mt_generic,
-    "mt199": _mt_generic,
+    "mt202": _mt202,
+    "mt199": _mt199,
     "mt940": _statements,
     "mt950": _statements,
 }

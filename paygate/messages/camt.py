@@ -14,6 +14,7 @@ from paygate.messages.statements import Balance, Statement, StatementEntry
 from paygate.messages.xsd import IsoDocument, default_registry, read_iso
 
 CAMT053 = "camt.053.001.08"
+CAMT054 = "camt.054.001.08"
 _OPENING = ("OPBD", "PRCD", "ITBD")
 _CLOSING = ("CLBD",)
 
@@ -70,38 +71,68 @@ def _date(r: Reader, path: str) -> dt.date | None:
     return r.date(path + "/Dt") or (value.date() if (value := r.datetime(path + "/DtTm")) else None)
 
 
+def _kids(element: etree._Element) -> dict[str, etree._Element]:
+    """First child per local name, in one pass (entries are read field by field)."""
+    out: dict[str, etree._Element] = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str):
+            out.setdefault(tag[tag.find("}") + 1 :], child)
+    return out
+
+
+def _txt(kids: dict[str, etree._Element], name: str) -> str | None:
+    node = kids.get(name)
+    if node is None or node.text is None:
+        return None
+    return node.text.strip() or None
+
+
 def _entry(e: Reader) -> StatementEntry:
+    kids = _kids(e.element)
     amount = e.amount("Amt") or (Decimal(0), "")
     e2e: list[str] = []
     tx_ids: list[str] = []
     uetrs: list[str] = []
     instr: list[str] = []
     texts: list[str] = []
-    for tx in e.children("NtryDtls/TxDtls"):
-        for path, bucket in (
-            ("Refs/EndToEndId", e2e),
-            ("Refs/TxId", tx_ids),
-            ("Refs/UETR", uetrs),
-            ("Refs/InstrId", instr),
-        ):
-            value = tx.text(path)
-            if value and value != "NOTPROVIDED":
-                bucket.append(value)
-        texts.extend(t for t in tx.texts("RmtInf/Ustrd") if t)
-    fees = sum((a for a, _ in _amounts(e, "Chrgs/Rcrd/Amt")), Decimal(0)) or None
-    if fees is None:
-        fees = sum((a for a, _ in _amounts(e, "Chrgs/Amt")), Decimal(0)) or None
-    batch_n = e.text("NtryDtls/Btch/NbOfTxs")
-    batch_total = e.amount("NtryDtls/Btch/TtlAmt")
-    info = e.text("AddtlNtryInf")
+    dtls = kids.get("NtryDtls")
+    batch_n = batch_total = None
+    if dtls is not None:
+        d = Reader(dtls, e.ns, e.where + "/NtryDtls")
+        for tx in d.children("TxDtls"):
+            refs = tx.child("Refs")
+            if refs is not None:
+                ref_kids = _kids(refs.element)
+                for name, bucket in (
+                    ("EndToEndId", e2e),
+                    ("TxId", tx_ids),
+                    ("UETR", uetrs),
+                    ("InstrId", instr),
+                ):
+                    value = _txt(ref_kids, name)
+                    if value and value != "NOTPROVIDED":
+                        bucket.append(value)
+            texts.extend(t for t in tx.texts("RmtInf/Ustrd") if t)
+        batch_n = d.text("Btch/NbOfTxs")
+        batch_total = d.amount("Btch/TtlAmt")
+    fees = None
+    if "Chrgs" in kids:
+        fees = sum((a for a, _ in _amounts(e, "Chrgs/Rcrd/Amt")), Decimal(0)) or None
+        if fees is None:
+            fees = sum((a for a, _ in _amounts(e, "Chrgs/Amt")), Decimal(0)) or None
+    info = _txt(kids, "AddtlNtryInf")
+    code = None
+    if "BkTxCd" in kids:
+        code = e.text("BkTxCd/Prtry/Cd") or e.text("BkTxCd/Domn/Fmly/SubFmlyCd")
     return StatementEntry(
         amount=amount[0],
         currency=amount[1],
-        credit_debit=e.text("CdtDbtInd") or "CRDT",
-        booking_date=_date(e, "BookgDt"),
-        value_date=_date(e, "ValDt"),
-        entry_ref=e.text("NtryRef"),
-        account_servicer_ref=e.text("AcctSvcrRef"),
+        credit_debit=_txt(kids, "CdtDbtInd") or "CRDT",
+        booking_date=_date(e, "BookgDt") if "BookgDt" in kids else None,
+        value_date=_date(e, "ValDt") if "ValDt" in kids else None,
+        entry_ref=_txt(kids, "NtryRef"),
+        account_servicer_ref=_txt(kids, "AcctSvcrRef"),
         end_to_end_ids=tuple(e2e),
         tx_ids=tuple(tx_ids),
         uetrs=tuple(uetrs),
@@ -109,8 +140,8 @@ def _entry(e: Reader) -> StatementEntry:
         batch_count=int(batch_n) if batch_n and batch_n.isdigit() else None,
         batch_total=batch_total[0] if batch_total else None,
         fees=fees,
-        reversal=(e.text("RvslInd") or "").lower() == "true",
-        transaction_code=e.text("BkTxCd/Prtry/Cd") or e.text("BkTxCd/Domn/Fmly/SubFmlyCd"),
+        reversal=(_txt(kids, "RvslInd") or "").lower() == "true",
+        transaction_code=code,
         details=" ".join([info] if info else texts) or None,
     )
 
@@ -202,4 +233,37 @@ def _write_entry(b: Builder, parent: etree._Element, e: StatementEntry) -> None:
     b.opt(node, "AddtlNtryInf", e.details[:500] if e.details else None)
 
 
-__all__ = ["build_camt053", "format_amount", "parse_camt053", "parse_camt054"]
+def build_camt054(
+    notifications: Sequence[Statement],
+    *,
+    msg_id: str,
+    created: dt.datetime,
+    validate: bool = True,
+) -> bytes:
+    """camt.054.001.08 debit/credit notification, one Ntfctn per statement value."""
+    b = Builder(CAMT054)
+    doc = b.document()
+    body = b.sub(doc, "BkToCstmrDbtCdtNtfctn")
+    hdr = b.sub(body, "GrpHdr")
+    b.sub(hdr, "MsgId", msg_id)
+    b.sub(hdr, "CreDtTm", format_datetime(created))
+    for st in notifications:
+        s = b.sub(body, "Ntfctn")
+        b.sub(s, "Id", st.statement_id)
+        b.opt(s, "ElctrncSeqNb", str(st.sequence) if st.sequence is not None else None)
+        b.sub(s, "CreDtTm", format_datetime(st.created or created))
+        acct = b.sub(s, "Acct")
+        ident = b.sub(acct, "Id")
+        if len(st.account) > 14 and st.account[:2].isalpha() and st.account[2:4].isdigit():
+            b.sub(ident, "IBAN", st.account)
+        else:
+            b.path(ident, "Othr/Id", st.account)
+        b.opt(acct, "Ccy", st.currency)
+        for entry in st.entries:
+            _write_entry(b, s, entry)
+    if validate:
+        default_registry().validate(IsoDocument(doc, None, CAMT054))
+    return serialize(doc)
+
+
+__all__ = ["build_camt053", "build_camt054", "format_amount", "parse_camt053", "parse_camt054"]

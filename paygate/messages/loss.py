@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ParamSpec, TypeVar
+
+from paygate.errors import FieldError, MtSyntaxError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class LossCode(StrEnum):
@@ -35,3 +43,21 @@ class LossReport:
 
     def lines(self) -> list[str]:
         return [f"{e.code}\t{e.path}\t{e.original!r} -> {e.result!r}" for e in self.entries]
+
+
+def mt_input(fn: Callable[P, R]) -> Callable[P, R]:
+    """Translations from MT text: a value the field rules let through but that is still
+    impossible (a 13th month, a refused amount) becomes ``MtSyntaxError``, never a bare
+    ``ValueError`` (pydantic's ``ValidationError`` is one)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except ValueError as exc:
+            reason = " ".join(str(exc).split())[:200]
+            raise MtSyntaxError(
+                f"invalid MT content: {reason}", [FieldError("/", reason)]
+            ) from None
+
+    return wrapper

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 from pydantic import ValidationError
 
 from paygate.domain import Agent, Money, PaymentOrder, Priority
 from paygate.errors import FieldError, SchemaInvalid, UnsupportedMessage
+from paygate.messages.extras import TIME_CODES, Charge, TxExtras
 from paygate.messages.mx import Builder, Reader, format_datetime, model_error, serialize
 from paygate.messages.mx_parties import (
     read_account,
@@ -44,6 +45,7 @@ class Pacs008Transaction:
     settlement_date: dt.date | None
     instructing_agent_bic: str | None
     instructed_agent_bic: str | None
+    extras: TxExtras = field(default_factory=TxExtras)
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,14 @@ def build_pacs008(
     instructed_agent_bic: str | None = None,
     settlement_method: str = "CLRG",
     validate: bool = True,
+    extras: Sequence[TxExtras | None] | None = None,
 ) -> bytes:
-    """Build one pacs.008 with a transaction per order; XSD-validated unless told not to."""
+    """Build one pacs.008 with a transaction per order; XSD-validated unless told not to.
+
+    ``extras`` (one per order, or None) carries what the order cannot: instructed amount,
+    exchange rate, charges, instructions; the first one's reimbursement agents go to
+    ``GrpHdr/SttlmInf``.
+    """
     if not orders:
         raise SchemaInvalid("a pacs.008 needs at least one transaction", [])
     if len(tx_ids) != len(orders):
@@ -90,7 +98,19 @@ def build_pacs008(
     b.sub(hdr, "MsgId", msg_id)
     b.sub(hdr, "CreDtTm", format_datetime(created))
     b.sub(hdr, "NbOfTxs", str(len(orders)))
-    b.path(hdr, "SttlmInf/SttlmMtd", settlement_method)
+    sttlm = b.sub(hdr, "SttlmInf")
+    b.sub(sttlm, "SttlmMtd", settlement_method)
+    if extras is not None and len(extras) != len(orders):
+        raise SchemaInvalid(
+            "one extras entry per order is required",
+            [FieldError("/extras", "length differs from orders")],
+        )
+    first = extras[0] if extras else None
+    if first is not None:
+        if first.instructing_reimbursement_agent is not None:
+            write_agent(b, sttlm, "InstgRmbrsmntAgt", first.instructing_reimbursement_agent)
+        if first.instructed_reimbursement_agent is not None:
+            write_agent(b, sttlm, "InstdRmbrsmntAgt", first.instructed_reimbursement_agent)
     for index, (order, tx_id) in enumerate(zip(orders, tx_ids, strict=True)):
         _write_transaction(
             b,
@@ -101,6 +121,7 @@ def build_pacs008(
             instructing_agent_bic,
             instructed_agent_bic,
             index,
+            extras[index] if extras else None,
         )
     if validate:
         default_registry().validate(IsoDocument(doc, None, MESSAGE_ID))
@@ -116,6 +137,7 @@ def _write_transaction(
     instructing_bic: str | None,
     instructed_bic: str | None,
     index: int,
+    extras: TxExtras | None = None,
 ) -> None:
     tx = b.sub(body, "CdtTrfTxInf")
     pmt = b.sub(tx, "PmtId")
@@ -129,7 +151,10 @@ def _write_transaction(
     b.sub(tx, "IntrBkSttlmDt", settlement_date.isoformat())
     if order.priority in _PRIORITY_OUT:
         b.sub(tx, "SttlmPrty", _PRIORITY_OUT[order.priority])
-    b.sub(tx, "ChrgBr", order.charge_bearer.value)
+    if extras:
+        _write_extras_head(b, tx, extras, order.charge_bearer.value, instructing_bic)
+    else:
+        b.sub(tx, "ChrgBr", order.charge_bearer.value)
     if instructing_bic:
         b.path(tx, "InstgAgt/FinInstnId/BICFI", instructing_bic)
     if instructed_bic:
@@ -144,10 +169,79 @@ def _write_transaction(
     )
     write_party(b, tx, "Cdtr", order.creditor)
     write_account(b, tx, "CdtrAcct", order.creditor_account)
+    if extras:
+        for text in extras.for_creditor_agent:
+            b.sub(b.sub(tx, "InstrForCdtrAgt"), "InstrInf", text)
+        for text in extras.for_next_agent:
+            b.sub(b.sub(tx, "InstrForNxtAgt"), "InstrInf", text)
     if order.purpose:
         b.path(tx, "Purp/Cd", order.purpose)
     if order.remittance is not None:
         write_remittance(b, tx, order.remittance)
+
+
+def _write_extras_head(
+    b: Builder, tx: etree._Element, extras: TxExtras, charge_bearer: str, default_bic: str | None
+) -> None:
+    # CreditTransferTransaction39 order: SttlmTmReq, InstdAmt, XchgRate, ChrgBr, ChrgsInf,
+    # PrvsInstgAgt1 (then InstgAgt, written by the caller).
+    if extras.settlement_times:
+        req = b.sub(tx, "SttlmTmReq")
+        for code, time in extras.settlement_times:
+            b.sub(req, TIME_CODES[code], time)
+    if extras.instructed_amount is not None:
+        b.amount(tx, "InstdAmt", extras.instructed_amount.value, extras.instructed_amount.currency)
+    if extras.exchange_rate is not None:
+        b.sub(tx, "XchgRate", extras.exchange_rate)
+    b.sub(tx, "ChrgBr", charge_bearer)
+    for charge in extras.charges:
+        node = b.sub(tx, "ChrgsInf")
+        b.amount(node, "Amt", charge.amount.value, charge.amount.currency)
+        bic = charge.agent_bic or default_bic
+        if bic is None:
+            raise SchemaInvalid(
+                "a charge needs the agent that took it",
+                [FieldError("/extras/charges", "agent BIC or instructing agent required")],
+            )
+        b.path(node, "Agt/FinInstnId/BICFI", bic)
+    if extras.previous_instructing_agent:
+        b.path(tx, "PrvsInstgAgt1/FinInstnId/BICFI", extras.previous_instructing_agent)
+
+
+def _read_extras(tx: Reader, hdr: Reader, instructed_bic: str | None) -> TxExtras:
+    times = []
+    req = tx.child("SttlmTmReq")
+    if req is not None:
+        by_tag = {tag: code for code, tag in TIME_CODES.items()}
+        for node in req.element:
+            local = etree.QName(node).localname
+            if local in by_tag and node.text:
+                times.append((by_tag[local], node.text.strip()))
+    instd = tx.amount("InstdAmt")
+    charges = []
+    for node in tx.children("ChrgsInf"):
+        amount = node.amount("Amt")
+        if amount is None:
+            continue
+        bic = node.text("Agt/FinInstnId/BICFI") or node.text("Agt/FinInstnId/BIC")
+        charges.append(
+            Charge(
+                Money(value=amount[0], currency=amount[1]),
+                bic,
+                receivers=bool(bic) and bic == instructed_bic,
+            )
+        )
+    return TxExtras(
+        instructed_amount=Money(value=instd[0], currency=instd[1]) if instd else None,
+        exchange_rate=tx.text("XchgRate"),
+        charges=tuple(charges),
+        for_creditor_agent=tuple(t for t in tx.texts("InstrForCdtrAgt/InstrInf") if t),
+        for_next_agent=tuple(t for t in tx.texts("InstrForNxtAgt/InstrInf") if t),
+        previous_instructing_agent=tx.text("PrvsInstgAgt1/FinInstnId/BICFI"),
+        settlement_times=tuple(times),
+        instructing_reimbursement_agent=read_agent(hdr.child("SttlmInf/InstgRmbrsmntAgt")),
+        instructed_reimbursement_agent=read_agent(hdr.child("SttlmInf/InstdRmbrsmntAgt")),
+    )
 
 
 def _agent_or(agent: Agent | None, bic: str | None, index: int, role: str) -> Agent:
@@ -192,6 +286,7 @@ def read_pacs008(iso: IsoDocument) -> Pacs008Message:
                 settlement_date=tx.date("IntrBkSttlmDt") or group_date,
                 instructing_agent_bic=instg or group_instg,
                 instructed_agent_bic=instd or group_instd,
+                extras=_read_extras(tx, hdr, instd or group_instd),
             )
         )
     if not transactions:

@@ -10,19 +10,24 @@ from paygate.messages.mt.blocks import parse_mt_file
 from paygate.messages.mt.mt103 import build_mt103, read_mt103
 from paygate.messages.pacs008 import build_pacs008, parse_pacs008
 
-# Fields of an MT103 the canonical order (and so this pacs.008 builder) does not carry.
+# Fields of an MT103 with no place in pacs.008.001.08 as built here (33B, 36, 71F, 71G,
+# 72, 13C CLS/TIL/FRO/REJTIME, 53a/54a options A and D travel in ``TxExtras``).
 _NOT_MAPPED_NOTE = {
-    "13C": "time indication",
-    "23E": "instruction code",
-    "26T": "transaction type code",
-    "33B": "instructed amount",
-    "36": "exchange rate",
-    "53A": "sender's correspondent",
-    "54A": "receiver's correspondent",
-    "71F": "sender's charges",
-    "71G": "receiver's charges",
-    "72": "sender to receiver information",
-    "77B": "regulatory reporting",
+    "13C": "time indication code other than CLSTIME/TILTIME/FROTIME/REJTIME",
+    "23E": "instruction code: no coded InstrForCdtrAgt/NxtAgt mapping kept",
+    "26T": "transaction type code: no pacs.008 element",
+    "51A": "sending institution: no pacs.008 element",
+    "53B": "sender's correspondent by location only: no BIC for InstgRmbrsmntAgt",
+    "54B": "receiver's correspondent by location only: no BIC for InstdRmbrsmntAgt",
+    "55A": "third reimbursement institution: not carried",
+    "55B": "third reimbursement institution: not carried",
+    "55D": "third reimbursement institution: not carried",
+    "57B": "account with institution by location only",
+    "77B": "regulatory reporting: RgltryRptg not built",
+    "77T": "envelope contents: not carried",
+    "33B": "zero instructed amount: ActiveOrHistoricCurrencyAndAmount must be positive",
+    "71F": "zero sender's charges: ChrgsInf/Amt must be positive",
+    "71G": "zero receiver's charges: ChrgsInf/Amt must be positive",
 }
 
 
@@ -39,8 +44,12 @@ def mt103_to_pacs008(text: str, *, msg_id: str, created: dt.datetime) -> tuple[b
         report.add(LossCode.NOT_MAPPED, f"/{f.tag}", f.value, _NOT_MAPPED_NOTE.get(f.tag, ""))
     if mt.bank_operation_code != "CRED":
         report.add(LossCode.NOT_MAPPED, "/23B", mt.bank_operation_code)
-    # 53a/54a name correspondents: the settlement is then by account (INDA) or cover.
-    method = "COVE" if any(f.number in ("53", "54") for f in mt.unmapped) else "INDA"
+    # 53a/54a name correspondents: the settlement is then by cover (COVE, with the
+    # reimbursement agents in SttlmInf); otherwise directly over the accounts (INDA).
+    extras = mt.extras
+    reimbursed = extras.instructing_reimbursement_agent or extras.instructed_reimbursement_agent
+    located = any(f.tag in ("53B", "54B") for f in mt.unmapped)
+    method = "COVE" if reimbursed or located else "INDA"
     xml = build_pacs008(
         [mt.order],
         msg_id=msg_id,
@@ -50,6 +59,7 @@ def mt103_to_pacs008(text: str, *, msg_id: str, created: dt.datetime) -> tuple[b
         instructing_agent_bic=mt.sender_bic,
         instructed_agent_bic=mt.receiver_bic,
         settlement_method=method,
+        extras=[extras] if extras else None,
     )
     return xml, report
 
@@ -78,5 +88,6 @@ def pacs008_to_mt103(data: bytes) -> tuple[str, LossReport]:
         sender_bic=sender,
         receiver_bic=receiver,
         report=report,
+        extras=tx.extras,
     )
     return text, report

@@ -20,6 +20,12 @@ from paygate.domain import (
     Remittance,
 )
 from paygate.errors import FieldError, MtSyntaxError, UnsupportedMessage
+from paygate.messages.extras import (
+    FOR_CREDITOR_AGENT,
+    TIME_CODES,
+    Charge,
+    TxExtras,
+)
 from paygate.messages.loss import LossCode, LossReport
 from paygate.messages.mt.blocks import MtField, MtMessage, parse_mt_file, write_mt
 from paygate.messages.mt.charset import reference16, to_x, wrap
@@ -29,6 +35,45 @@ CHARGES_OUT = {ChargeBearer.DEBT: "OUR", ChargeBearer.CRED: "BEN", ChargeBearer.
 CHARGES_IN = {"OUR": ChargeBearer.DEBT, "BEN": ChargeBearer.CRED, "SHA": ChargeBearer.SHAR}
 _ROC = re.compile(r"^/ROC/([^\n/]*)")
 _CLEARING = re.compile(r"^//([A-Z]{2})(.+)$")
+_CODEWORD = re.compile(r"^/([A-Z0-9]{1,8})/(.*)$")
+_13C = re.compile(r"^/([A-Z]{1,8})/(\d{2})(\d{2})([+-])(\d{2})(\d{2})$")
+# Fields _read and read_extras carry into the order or TxExtras.
+_MAPPED = frozenset(
+    {
+        "20",
+        "23B",
+        "32A",
+        "50A",
+        "50F",
+        "50K",
+        "52A",
+        "52D",
+        "56A",
+        "56C",
+        "56D",
+        "57A",
+        "57C",
+        "57D",
+        "59",
+        "59A",
+        "59F",
+        "70",
+        "71A",
+        "33B",
+        "36",
+        "71F",
+        "71G",
+        "72",
+        "13C",
+        "53A",
+        "53D",
+        "54A",
+        "54D",
+    }
+)
+_EXTRA_TAGS = frozenset({"33B", "36", "71F", "71G", "72", "13C", "53A", "53D", "54A", "54D"})
+_NO_EXTRAS = TxExtras()
+_BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 
 
 @dataclass(frozen=True)
@@ -40,7 +85,8 @@ class Mt103:
     receiver_bic: str | None
     uetr: uuid.UUID | None  # block 3 field 121; None when absent (never synthesised)
     bank_operation_code: str = "CRED"
-    unmapped: list[MtField] = field(default_factory=list)  # fields the order cannot hold
+    unmapped: list[MtField] = field(default_factory=list)  # fields pacs.008 cannot hold
+    extras: TxExtras = field(default_factory=TxExtras)  # pacs.008 holds, the order cannot
 
 
 def build_mt103(
@@ -51,17 +97,28 @@ def build_mt103(
     sender_bic: str,
     receiver_bic: str,
     report: LossReport | None = None,
+    extras: TxExtras | None = None,
 ) -> str:
     """Write a FIN MT103; anything shortened or replaced goes to ``report``."""
     report = report if report is not None else LossReport()
-    fields: list[tuple[str, str]] = [
-        ("20", reference16(sender_reference, "/20", report)),
-        ("23B", "CRED"),
-        ("32A", _field_32a(order.amount, value_date)),
-    ]
+    x = extras or TxExtras()
+    fields: list[tuple[str, str]] = [("20", reference16(sender_reference, "/20", report))]
+    for code, time in x.settlement_times:
+        fields.append(("13C", f"/{code}/{time[:2]}{time[3:5]}{_offset(time)}"))
+    fields.append(("23B", "CRED"))
+    fields.append(("32A", _field_32a(order.amount, value_date)))
+    if x.instructed_amount is not None:
+        amount = x.instructed_amount
+        fields.append(("33B", f"{amount.currency}{format_amount(amount.value)}"))
+    if x.exchange_rate is not None:
+        fields.append(("36", x.exchange_rate.replace(".", ",")))
     fields.append(_party_field("50", order.debtor, order.debtor_account, report))
     if order.debtor_agent is not None:
         fields.append(_agent_field("52", order.debtor_agent, report))
+    if x.instructing_reimbursement_agent is not None:
+        fields.append(_agent_field("53", x.instructing_reimbursement_agent, report))
+    if x.instructed_reimbursement_agent is not None:
+        fields.append(_agent_field("54", x.instructed_reimbursement_agent, report))
     if order.intermediary_agents:
         fields.append(_agent_field("56", order.intermediary_agents[0], report))
         for extra in order.intermediary_agents[1:]:
@@ -75,6 +132,17 @@ def build_mt103(
     if order.charge_bearer is ChargeBearer.SLEV:
         report.add(LossCode.DEFAULTED, "/71A", "SLEV", "SHA")
     fields.append(("71A", CHARGES_OUT.get(order.charge_bearer, "SHA")))
+    receivers = [c for c in x.charges if c.receivers]
+    for charge in x.charges:
+        if not charge.receivers:
+            fields.append(("71F", f"{charge.amount.currency}{format_amount(charge.amount.value)}"))
+    for charge in receivers[:1]:
+        fields.append(("71G", f"{charge.amount.currency}{format_amount(charge.amount.value)}"))
+    for more in receivers[1:]:
+        report.add(LossCode.NOT_MAPPED, "/ChrgsInf", str(more.amount.value), "one 71G only")
+    f72 = _field_72(x, report)
+    if f72:
+        fields.append(("72", f72))
     message = MtMessage(
         fields=[MtField(tag, value, 0) for tag, value in fields],
         basic_header=f"F01{_lt(sender_bic)}0000000000",
@@ -84,6 +152,104 @@ def build_mt103(
     text = write_mt(message)
     validate_mt(parse_mt_file(text)[0])
     return text
+
+
+def _offset(time: str) -> str:
+    # "09:15:00+01:00" -> "+0100"; a time without offset is UTC.
+    tail = time[8:]
+    if not tail or tail == "Z":
+        return "+0000"
+    return tail[0] + tail[1:3] + tail[4:6]
+
+
+def _field_72(x: TxExtras, report: LossReport) -> str | None:
+    lines: list[str] = []
+    items = []
+    if x.previous_instructing_agent:
+        items.append(f"/INS/{x.previous_instructing_agent}")
+    items.extend(x.for_creditor_agent)
+    items.extend(x.for_next_agent)
+    for item in items:
+        text = to_x(item, "/72", report)
+        if not text.startswith("/"):
+            text = "/REC/" + text  # free text to the next agent: codeword REC
+        chunks = wrap(text, 35)
+        lines.append(chunks[0])
+        rest = "".join(chunks[1:])
+        lines.extend("//" + c for c in wrap(rest, 33) if rest)
+    if len(lines) > 6:
+        report.add(LossCode.TRUNCATED, "/72", "\n".join(lines), "\n".join(lines[:6]))
+    return "\n".join(lines[:6]) or None
+
+
+def read_extras(message: MtMessage) -> tuple[TxExtras, list[MtField]]:
+    """What pacs.008 holds beyond the order (33B, 36, 71F, 71G, 72, 13C, 53a, 54a),
+    and the fields that stay without a place (returned as the second value)."""
+    if not any(f.tag in _EXTRA_TAGS for f in message.fields):
+        return _NO_EXTRAS, []  # the common case, kept cheap: it is on the hot path
+    sender, receiver = message.sender_bic, message.receiver_bic
+    charges: list[Charge] = []
+    times: list[tuple[str, str]] = []
+    for_cdtr: list[str] = []
+    for_next: list[str] = []
+    previous = None
+    left: list[MtField] = []
+    instructed = rate = None
+    for f in message.fields:
+        if f.tag in ("33B", "71F", "71G") and parse_amount(f.value[3:]) == 0:
+            left.append(f)  # a zero amount (e.g. 71F EUR0, under BEN) has no ISO element
+        elif f.tag == "33B":
+            instructed = Money(currency=f.value[:3], value=parse_amount(f.value[3:]))
+        elif f.tag == "36":
+            rate = format(parse_amount(f.value), "f")
+            rate = rate.rstrip("0").rstrip(".") if "." in rate else rate
+        elif f.tag in ("71F", "71G"):
+            amount = Money(currency=f.value[:3], value=parse_amount(f.value[3:]))
+            receivers = f.tag == "71G"
+            charges.append(Charge(amount, receiver if receivers else sender, receivers))
+        elif f.tag == "13C":
+            match = _13C.match(f.value)
+            if match and match.group(1) in TIME_CODES:
+                code, hh, mm, sign, oh, om = match.groups()
+                times.append((code, f"{hh}:{mm}:00{sign}{oh}:{om}"))
+            else:
+                left.append(f)
+        elif f.tag == "72":
+            for code, text in _codewords_72(f.value):
+                if code == "INS" and _BIC.match(text):
+                    previous = text
+                elif code in FOR_CREDITOR_AGENT:
+                    for_cdtr.append(f"/{code}/{text}"[:140])
+                else:
+                    for_next.append((f"/{code}/{text}" if code else text)[:140])
+    extras = TxExtras(
+        instructed_amount=instructed,
+        exchange_rate=rate,
+        charges=tuple(charges),
+        for_creditor_agent=tuple(for_cdtr),
+        for_next_agent=tuple(for_next),
+        previous_instructing_agent=previous,
+        settlement_times=tuple(times),
+        instructing_reimbursement_agent=_read_agent(message.get("53A", "53D")),
+        instructed_reimbursement_agent=_read_agent(message.get("54A", "54D")),
+    )
+    return extras, left
+
+
+def _codewords_72(value: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for line in value.split("\n"):
+        if line.startswith("//") and out:
+            out[-1] = (out[-1][0], out[-1][1] + line[2:])
+            continue
+        match = _CODEWORD.match(line)
+        if match:
+            out.append((match.group(1), match.group(2)))
+        elif out:
+            out[-1] = (out[-1][0], f"{out[-1][1]} {line}")
+        else:
+            out.append(("", line))
+    return out
 
 
 def _lt(bic: str) -> str:
@@ -204,7 +370,7 @@ def read_mt103(message: MtMessage, *, strict: bool = True) -> Mt103:
 
 def _read(message: MtMessage) -> Mt103:
     f32a = _need(message, "32A")
-    value_date = dt.datetime.strptime(f32a.value[:6], "%y%m%d").date()
+    value_date = _date6(f32a.value[:6])
     amount = Money(currency=f32a.value[6:9], value=parse_amount(f32a.value[9:]))
     debtor, debtor_account = _read_party(_need_any(message, "50"))
     creditor, creditor_account = _read_party(_need_any(message, "59"))
@@ -239,27 +405,7 @@ def _read(message: MtMessage) -> Mt103:
         charge_bearer=CHARGES_IN.get(_need(message, "71A").value, ChargeBearer.SHAR),
         **({"uetr": uetr} if uetr else {}),
     )
-    mapped = {
-        "20",
-        "23B",
-        "32A",
-        "50A",
-        "50F",
-        "50K",
-        "52A",
-        "52D",
-        "56A",
-        "56C",
-        "56D",
-        "57A",
-        "57C",
-        "57D",
-        "59",
-        "59A",
-        "59F",
-        "70",
-        "71A",
-    }
+    extras, left = read_extras(message)
     return Mt103(
         order=order,
         sender_reference=reference,
@@ -268,8 +414,17 @@ def _read(message: MtMessage) -> Mt103:
         receiver_bic=message.receiver_bic,
         uetr=uetr,
         bank_operation_code=(message.get("23B").value if message.get("23B") else "CRED"),  # type: ignore[union-attr]
-        unmapped=[f for f in message.fields if f.tag not in mapped],
+        unmapped=[f for f in message.fields if f.tag not in _MAPPED] + left,
+        extras=extras,
     )
+
+
+def _date6(text: str) -> dt.date:
+    """YYMMDD (00-68 are 20xx: the same pivot as strptime %y)."""
+    if len(text) != 6 or not text.isdigit():
+        raise ValueError(f"{text!r} is not a YYMMDD date")
+    year = int(text[:2])
+    return dt.date(2000 + year if year < 69 else 1900 + year, int(text[2:4]), int(text[4:6]))
 
 
 def _need(message: MtMessage, tag: str) -> MtField:
