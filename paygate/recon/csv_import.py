@@ -24,7 +24,13 @@ from paygate.recon.records import CreditDebit, StatementLine, content_hash
 
 class CsvMapping(BaseModel):
     """Which column holds what. Defaults match the header
-    ``reference,end_to_end_id,amount,currency,fee,net,value_date,status``."""
+    ``reference,end_to_end_id,amount,currency,fee,net,value_date,status`` (extra columns,
+    such as the simulated card rail's ``uetr`` and ``bank_ref``, are ignored).
+
+    ``net_includes_fee`` says what the ``net`` column means. Card networks differ: the
+    simulated card rail, like most acquirer settlement files seen from the payer's side,
+    writes ``net = amount + fee`` (the total debited to the settlement account), which is
+    the default; a network that pays out ``net = amount - fee`` sets it to False."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -41,6 +47,7 @@ class CsvMapping(BaseModel):
     delimiter: str = ","
     decimal_separator: str = "."
     credit_debit: CreditDebit = "D"
+    net_includes_fee: bool = True
     settled_statuses: frozenset[str] = frozenset({"settled", "SETTLED", "success", "00"})
 
     def required(self) -> list[str]:
@@ -100,9 +107,11 @@ def import_csv(
             if m.net and row[m.net].strip():
                 column = m.net
                 net = _decimal(row[m.net], m.decimal_separator)
-                if net != gross - fee:
+                sign = "+" if m.net_includes_fee else "-"
+                expected = gross + fee if m.net_includes_fee else gross - fee
+                if net != expected:
                     out.errors.append(
-                        FieldError(f"/rows/{rowno}/{m.net}", f"net {net} != {gross} - {fee}")
+                        FieldError(f"/rows/{rowno}/{m.net}", f"net {net} != {gross} {sign} {fee}")
                     )
                     continue
             column = m.value_date

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -57,9 +57,18 @@ class Tolerances(BaseModel):
     due_after_days: int = Field(
         2, ge=0, description="a record is missing only after value date + N business days"
     )
+    # A silent shortfall is not assumed to be a fee by default: a rail that deducts its
+    # charges from the amount without saying so is configured with fee_abs / fee_pct.
+    # Otherwise a 0.01 shortfall (a keying error) would be posted as a fee.
     fee_abs: Decimal = Field(Decimal("0"), ge=0, description="fee deduction tolerated, absolute")
     fee_pct: Decimal = Field(
-        Decimal("0.01"), ge=0, lt=1, description="fee deduction tolerated, share of the amount"
+        Decimal("0"), ge=0, lt=1, description="fee deduction tolerated, share of the amount"
+    )
+    # A charge the statement itself declares inside a line's amount (camt Chrgs with
+    # ChrgInclInd, MT940 /CHGS/) is a fee when it explains the difference exactly. The
+    # simulated rails plant 1.50 to 12.00; real correspondent charges stay well under 50.
+    stated_charge_max: Decimal = Field(
+        Decimal("50.00"), ge=0, description="largest declared charge posted as a fee"
     )
     holidays: frozenset[date] = frozenset()
     max_candidates: int = Field(32, ge=1, description="stage-2 candidates examined per line")
@@ -210,8 +219,10 @@ class _Matcher:
         cal: BusinessCalendar,
         as_of: date,
         out: MatchResult,
+        charges: Mapping[str, Decimal],
     ) -> None:
         self.channel = channel
+        self.charges = charges
         self.records = records
         self.lines = lines
         self.tol = tol
@@ -394,8 +405,15 @@ class _Matcher:
             item_missing = isinstance(target, _Group) and any(
                 r.amount == diff for r in target.records
             )
+            stated = self.charges.get(line.line_id)
             if ZERO < diff <= tol and not item_missing:
                 brk(BreakKind.FEE_DEDUCTED, f"rail deducted {diff} {line.currency}")
+            elif stated is not None and -diff == stated <= self.tol.stated_charge_max:
+                # The rail debited amount + a charge it names: the payment went out whole.
+                brk(
+                    BreakKind.FEE_DEDUCTED,
+                    f"rail charged {stated} {line.currency} inside the line's amount",
+                )
             elif is_group:
                 brk(BreakKind.PARTIAL_MERGE, f"merge line {line.amount} vs items {target.amount}")
             else:
@@ -624,8 +642,12 @@ def match(
     tolerances: Tolerances,
     as_of: date,
     already_resolved: Set[str] = frozenset(),
+    charges: Mapping[str, Decimal] | None = None,
 ) -> MatchResult:
-    """Reconcile ``records`` against ``lines``; pure and deterministic for equal inputs."""
+    """Reconcile ``records`` against ``lines``; pure and deterministic for equal inputs.
+
+    ``charges`` maps a line id to the charge its statement declares included in the
+    line's amount; such a difference is a fee, not an amount mismatch."""
     cal = BusinessCalendar(tolerances.holidays)
     out = MatchResult()
     recs_by = _by_channel(records)
@@ -639,6 +661,7 @@ def match(
             cal,
             as_of,
             out,
+            charges or {},
         ).run()
     if already_resolved:
         kept: list[Break] = []

@@ -20,11 +20,11 @@ from paygate.recon.statement_book import StatementBook
 from tests.unit.recon.recon_factories import AS_OF, TOL, line_for, loose_line, rec
 
 CSV = """reference,end_to_end_id,amount,currency,fee,net,value_date,status
-TX1,E2E1,100.00,EUR,1.50,98.50,2024-03-01,settled
+TX1,E2E1,100.00,EUR,1.50,101.50,2024-03-01,settled
 TX2,,20.00,EUR,,,2024-03-01,settled
-TX3,E2E3,30.00,EUR,0.30,29.70,2024-03-01,declined
+TX3,E2E3,30.00,EUR,0.30,30.30,2024-03-01,declined
 TX4,E2E4,abc,EUR,0,abc,2024-03-01,settled
-TX5,E2E5,50.00,EUR,1.00,48.00,2024-03-01,settled
+TX5,E2E5,50.00,EUR,1.00,49.00,2024-03-01,settled
 """
 
 
@@ -41,6 +41,20 @@ def test_csv_import_splits_fees_skips_declined_and_reports_bad_rows() -> None:
     assert out.skipped == 1
     assert [e.pointer for e in out.errors] == ["/rows/5/amount", "/rows/6/net"]
     assert len({ln.line_id for ln in out.lines}) == len(out.lines)
+
+
+def test_csv_net_may_be_gross_minus_fee_when_configured() -> None:
+    text = "reference,end_to_end_id,amount,currency,fee,net,value_date,status\n"
+    text += "TX1,E2E1,100.00,EUR,1.50,98.50,2024-03-01,settled\n"
+    default = import_csv(text, statement_id="C", channel="card")
+    assert [e.pointer for e in default.errors] == ["/rows/2/net"]
+    payout = import_csv(
+        text, statement_id="C", channel="card", mapping=CsvMapping(net_includes_fee=False)
+    )
+    assert not payout.errors and [ln.amount for ln in payout.lines] == [
+        Decimal("100.00"),
+        Decimal("1.50"),
+    ]
 
 
 def test_csv_matches_gross_and_posts_fee_separately() -> None:
