@@ -42,7 +42,8 @@ async def outage_middleware(request: web.Request, handler: Handler) -> web.Strea
             return web.json_response(
                 {"error": "outage", "until": outage.end.isoformat()},
                 status=503,
-                headers={"Retry-After": "1"},
+                # Declares that nothing was taken, so the sender may safely go elsewhere.
+                headers={"Retry-After": "1", "X-Outage": "true"},
             )
     return await handler(request)
 

@@ -6,17 +6,21 @@ Talks only to the pure `routing` library; the lead wires `register` into the mai
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
 
 import routing
+from paygate.config import Settings
+from paygate.store import routing_configs
+from paygate.store.database import open_database
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,9 +39,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     whatif = sub.add_parser("whatif", help="replay recorded requests under a candidate config")
     whatif.add_argument("--config", type=Path, required=True, help="candidate config")
-    whatif.add_argument("--active", type=Path, required=True, help="config in force")
     whatif.add_argument(
-        "--requests", type=Path, required=True, help="JSON lines of RouteRequest with routed_at"
+        "--active", type=Path, help="config in force (default with --since: the stored active one)"
+    )
+    source = whatif.add_mutually_exclusive_group(required=True)
+    source.add_argument("--requests", type=Path, help="JSON lines of RouteRequest with routed_at")
+    source.add_argument(
+        "--since",
+        type=_aware_time,
+        help="replay the requests the gateway recorded for payments created since this time",
     )
     whatif.set_defaults(handler=_whatif)
 
@@ -115,13 +125,52 @@ def _read_requests(path: Path) -> list[routing.RouteRequest]:
     return [routing.RouteRequest.model_validate_json(line) for line in lines if line.strip()]
 
 
+async def _stored(
+    settings: Settings, since: dt.datetime
+) -> tuple[str | None, str | None, list[dict[str, Any]]]:
+    """The active version and its YAML, and the route requests recorded since ``since``."""
+    database = await open_database(settings)
+    try:
+        active = await routing_configs.active_version(database.pool)
+        docs = await routing_configs.recorded_requests(database.pool, since, 10_000_000)
+    finally:
+        await database.close()
+    if active is None:
+        return None, None, docs
+    return active.version, active.yaml, docs
+
+
 def _whatif(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     candidate = _load(args.config, out)
-    active = _load(args.active, out)
-    if candidate is None or active is None:
+    if candidate is None:
         return 1
-    report = routing.whatif(_read_requests(args.requests), active, candidate, routing.Snapshot())
+    active: routing.RoutingConfig | None
+    if args.requests is not None:
+        if args.active is None:
+            print("give --active with --requests", file=out)
+            return 2
+        active = _load(args.active, out)
+        requests = _read_requests(args.requests)
+    else:
+        settings = getattr(args, "settings", None) or Settings()
+        version, text, docs = asyncio.run(_stored(settings, args.since))
+        if args.active is not None:
+            active = _load(args.active, out)
+        elif text is None:
+            print("no active routing config is stored; give --active", file=out)
+            return 2
+        else:
+            try:
+                active = routing.load_config_text(text, source=f"stored version {version}")
+            except routing.ConfigLoadError as exc:
+                for issue in exc.issues:
+                    print(issue.format(f"stored version {version}"), file=out)
+                return 1
+        requests = [routing.RouteRequest.model_validate(d) for d in docs]
+    if active is None:
+        return 1
+    report = routing.whatif(requests, active, candidate, routing.Snapshot())
     console = Console(file=out, width=140)
     console.print(f"replayed {report.total} requests: {report.changed} decisions change")
     table = Table(title="volume per channel (active → candidate)")
