@@ -1,0 +1,449 @@
+"""Merges (并笔) in PostgreSQL: pending items, closing a merge in one transaction, the
+aggregate payment, the fan-out of its outcome to the items, and the savings reports.
+
+Every function runs in the caller's transaction. Item moves are set-based (one statement
+for all items of a merge) and guarded by ``status``: a count that does not match raises
+``StateError`` so the caller's transaction rolls back instead of half-closing a merge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from paygate.domain import PaymentOrder, PaymentStatus, check_transition
+from paygate.errors import NotFound, StateError
+from paygate.store.ids import new_id
+from paygate.store.payments import Conn
+
+S = PaymentStatus
+MERGE_CLIENT = "paygate-merge"
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    payment_id: uuid.UUID
+    client_id: uuid.UUID
+    amount: Decimal
+    currency: str
+    order_doc: dict[str, Any]
+    merge_rule: str | None
+    merge_since: dt.datetime
+
+
+@dataclass(frozen=True)
+class MergeRow:
+    id: uuid.UUID
+    merge_key: str
+    rule_id: str
+    currency: str
+    creditor_account: str
+    total: Decimal
+    item_count: int
+    status: str
+    reason: str
+    payment_id: uuid.UUID
+    reference: str
+    channel: str | None
+    fee_charged: Decimal | None
+    fee_if_single: Decimal | None
+    closed_at: dt.datetime
+    settled_at: dt.datetime | None
+
+    @classmethod
+    def from_record(cls, r: asyncpg.Record) -> MergeRow:
+        return cls(**{k: r[k] for k in cls.__dataclass_fields__})
+
+
+_MERGE_COLUMNS = (
+    "id, merge_key, rule_id, currency, creditor_account, total, item_count, status, reason, "
+    "payment_id, reference, channel, fee_charged, fee_if_single, closed_at, settled_at"
+)
+
+
+def merge_reference(merge_id: uuid.UUID) -> str:
+    """The aggregate's EndToEndId, the line the payee's statement shows (≤ 35 chars)."""
+    return f"MRG-{merge_id.hex[-16:].upper()}"
+
+
+async def to_pending(
+    conn: asyncpg.Connection,
+    payment_id: uuid.UUID,
+    rule_id: str,
+    now: dt.datetime,
+) -> None:
+    """validated → pending_merge, off the dispatch queue, with the rule chosen at intake."""
+    check_transition(S.VALIDATED, S.PENDING_MERGE)
+    updated = await conn.fetchval(
+        """UPDATE payments SET status = 'pending_merge', merge_rule = $2, merge_since = $3,
+               next_action = NULL, next_action_at = NULL, updated_at = now()
+           WHERE id = $1 AND status = 'validated' RETURNING id""",
+        payment_id,
+        rule_id,
+        now,
+    )
+    if updated is None:
+        raise StateError(f"payment {payment_id} is no longer validated")
+    await conn.execute(
+        "INSERT INTO payment_events (payment_id, from_status, to_status, reason, data) "
+        "VALUES ($1, 'validated', 'pending_merge', $2, $3)",
+        payment_id,
+        f"waiting to be merged under rule {rule_id}",
+        {"rule": rule_id},
+    )
+
+
+async def lock_pending(conn: asyncpg.Connection, limit: int) -> list[PendingItem]:
+    """Pending items not in any merge, locked for this transaction; others' locks skipped."""
+    rows = await conn.fetch(
+        """SELECT id, client_id, amount, currency, order_doc, merge_rule, merge_since
+           FROM payments WHERE status = 'pending_merge' AND merge_id IS NULL
+           ORDER BY merge_since LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    return [
+        PendingItem(
+            r["id"],
+            r["client_id"],
+            r["amount"],
+            r["currency"],
+            r["order_doc"],
+            r["merge_rule"],
+            r["merge_since"],
+        )
+        for r in rows
+    ]
+
+
+async def ensure_system_client(conn: Conn) -> uuid.UUID:
+    row = await conn.fetchrow(
+        """INSERT INTO clients (id, name) VALUES ($1, $2)
+           ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id""",
+        new_id(),
+        MERGE_CLIENT,
+    )
+    assert row is not None
+    return uuid.UUID(str(row["id"]))
+
+
+@dataclass(frozen=True)
+class NewMerge:
+    merge_key: str
+    rule_id: str
+    currency: str
+    creditor_account: str
+    items: list[PendingItem]
+    reason: str
+    closed_at: dt.datetime
+
+
+def aggregate_order(merge_id: uuid.UUID, new: NewMerge, total: Decimal) -> PaymentOrder:
+    """The one channel payment: the items' debtor and payee, the total, the merge reference."""
+    first = dict(new.items[0].order_doc)
+    first.update(
+        amount={"value": str(total), "currency": new.currency},
+        end_to_end_id=merge_reference(merge_id),
+        instruction_id=None,
+        uetr=str(uuid.uuid4()),
+        product=new.rule_id[:35],
+        client_reference=None,
+        deadline=None,
+        requested_execution_date=None,
+        metadata={},
+        remittance={
+            "unstructured": f"{len(new.items)} payments merged ({merge_reference(merge_id)})"
+        },
+    )
+    first.pop("channel", None)
+    return PaymentOrder.model_validate(first)
+
+
+async def close_merge(
+    conn: asyncpg.Connection, new: NewMerge, system_client: uuid.UUID
+) -> uuid.UUID:
+    """Create the merge, link its items, move them to ``submitted`` and create the aggregate
+    payment in ``validated`` with a due dispatch. All in the caller's transaction."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", new.merge_key)
+    merge_id = new_id()
+    ids = [i.payment_id for i in new.items]
+    total = sum((i.amount for i in new.items), Decimal(0))
+    order = aggregate_order(merge_id, new, total)
+    order_doc = order.model_dump(mode="json")
+    aggregate_id = new_id()
+    reference = merge_reference(merge_id)
+    await conn.execute(
+        f"""INSERT INTO merges ({_MERGE_COLUMNS})
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $10, NULL, NULL, NULL,
+                    $11, NULL)""",
+        merge_id,
+        new.merge_key,
+        new.rule_id,
+        new.currency,
+        new.creditor_account,
+        total,
+        len(ids),
+        new.reason,
+        aggregate_id,
+        reference,
+        new.closed_at,
+    )
+    # The partial unique index refuses an item that is already in a live merge.
+    await conn.execute(
+        "INSERT INTO merge_items (merge_id, payment_id, amount) "
+        "SELECT $1, u.id, u.amount FROM unnest($2::uuid[], $3::numeric[]) AS u(id, amount)",
+        merge_id,
+        ids,
+        [i.amount for i in new.items],
+    )
+    await _move_items(
+        conn,
+        ids,
+        S.PENDING_MERGE,
+        S.SUBMITTED,
+        f"in merge {merge_id} ({reference})",
+        {"merge_id": str(merge_id), "reference": reference},
+        set_merge=merge_id,
+    )
+    now = dt.datetime.now(dt.UTC)
+    response = {
+        "id": str(aggregate_id),
+        "status": S.VALIDATED.value,
+        "amount": {"value": str(total), "currency": new.currency},
+        "end_to_end_id": reference,
+        "merge_id": str(merge_id),
+    }
+    await conn.execute(
+        """INSERT INTO payments (id, client_id, idempotency_key, fingerprint, status, amount,
+               currency, end_to_end_id, instruction_id, uetr, product, business_category,
+               priority, order_doc, response_doc, next_action, next_action_at, created_at,
+               updated_at)
+           VALUES ($1, $2, $3, $4, 'validated', $5, $6, $7, NULL, $8, $9, $10, $11, $12, $13,
+               'dispatch', $14, $14, $14)""",
+        aggregate_id,
+        system_client,
+        f"merge:{merge_id}",
+        merge_id.bytes,
+        total,
+        new.currency,
+        reference,
+        order.uetr,
+        order.product,
+        order.business_category,
+        order.priority.value,
+        order_doc,
+        response,
+        now,
+    )
+    await conn.execute(
+        "INSERT INTO payment_events (payment_id, from_status, to_status, reason, data) "
+        "VALUES ($1, NULL, 'validated', $2, $3)",
+        aggregate_id,
+        f"aggregate of merge {merge_id}: {len(ids)} items, {total} {new.currency}",
+        {"merge_id": str(merge_id), "reason": new.reason},
+    )
+    return merge_id
+
+
+async def _move_items(
+    conn: asyncpg.Connection,
+    ids: list[uuid.UUID],
+    src: PaymentStatus,
+    dst: PaymentStatus,
+    reason: str,
+    data: dict[str, Any] | None,
+    *,
+    set_merge: uuid.UUID | None = None,
+    clear_merge: bool = False,
+    merge_since: dt.datetime | None = None,
+    dispatch_now: bool = False,
+) -> None:
+    check_transition(src, dst)
+    moved = await conn.fetchval(
+        """WITH moved AS (
+               UPDATE payments SET status = $3, updated_at = now(),
+                   merge_id = CASE WHEN $5 THEN NULL ELSE COALESCE($4, merge_id) END,
+                   merge_since = COALESCE($6, merge_since),
+                   next_action = CASE WHEN $7 THEN 'dispatch' ELSE next_action END,
+                   next_action_at = CASE WHEN $7 THEN now() ELSE next_action_at END
+               WHERE id = ANY($1::uuid[]) AND status = $2 RETURNING id
+           ), ev AS (
+               INSERT INTO payment_events (payment_id, from_status, to_status, reason, data)
+               SELECT id, $2, $3, $8, $9 FROM moved
+           )
+           SELECT count(*) FROM moved""",
+        ids,
+        src.value,
+        dst.value,
+        set_merge,
+        clear_merge,
+        merge_since,
+        dispatch_now,
+        reason,
+        data,
+    )
+    if moved != len(ids):
+        raise StateError(f"{len(ids) - moved} of {len(ids)} items are no longer {src}")
+
+
+async def merge_of_aggregate(conn: asyncpg.Connection, payment_id: uuid.UUID) -> MergeRow | None:
+    row = await conn.fetchrow(
+        f"SELECT {_MERGE_COLUMNS} FROM merges WHERE payment_id = $1 FOR UPDATE", payment_id
+    )
+    return None if row is None else MergeRow.from_record(row)
+
+
+async def live_items(conn: Conn, merge_id: uuid.UUID) -> list[tuple[uuid.UUID, Decimal]]:
+    rows = await conn.fetch(
+        "SELECT payment_id, amount FROM merge_items WHERE merge_id = $1 AND NOT released "
+        "ORDER BY payment_id",
+        merge_id,
+    )
+    return [(r["payment_id"], r["amount"]) for r in rows]
+
+
+async def settle_merge(
+    conn: asyncpg.Connection,
+    merge: MergeRow,
+    channel: str | None,
+    fee_charged: Decimal | None,
+    fee_if_single: Decimal | None,
+    now: dt.datetime,
+) -> int:
+    ids = [pid for pid, _ in await live_items(conn, merge.id)]
+    await _move_items(
+        conn,
+        ids,
+        S.SUBMITTED,
+        S.SETTLED,
+        f"settled in merge {merge.id} ({merge.reference})",
+        {"merge_id": str(merge.id), "reference": merge.reference, "channel": channel},
+    )
+    await conn.execute(
+        """UPDATE merges SET status = 'settled', channel = $2, fee_charged = $3,
+               fee_if_single = $4, settled_at = $5 WHERE id = $1""",
+        merge.id,
+        channel,
+        fee_charged,
+        fee_if_single,
+        now,
+    )
+    return len(ids)
+
+
+async def reject_merge(
+    conn: asyncpg.Connection,
+    merge: MergeRow,
+    why: str,
+    individual: bool,
+    now: dt.datetime,
+) -> int:
+    """Release the items: back to ``pending_merge`` for the next window, or routed alone."""
+    ids = [pid for pid, _ in await live_items(conn, merge.id)]
+    await conn.execute("UPDATE merge_items SET released = true WHERE merge_id = $1", merge.id)
+    data = {"merge_id": str(merge.id), "reason": why}
+    if individual:
+        await _move_items(
+            conn,
+            ids,
+            S.SUBMITTED,
+            S.ROUTED,
+            f"merge {merge.id} rejected ({why}); paying this item on its own",
+            data,
+            clear_merge=True,
+            dispatch_now=True,
+        )
+    else:
+        await _move_items(
+            conn,
+            ids,
+            S.SUBMITTED,
+            S.PENDING_MERGE,
+            f"merge {merge.id} rejected ({why}); waiting for the next window",
+            data,
+            clear_merge=True,
+            merge_since=now,
+        )
+    await conn.execute(
+        "UPDATE merges SET status = 'rejected', reason = reason || '; rejected: ' || $2 "
+        "WHERE id = $1",
+        merge.id,
+        why,
+    )
+    return len(ids)
+
+
+async def cancel_pending(
+    conn: asyncpg.Connection, payment_id: uuid.UUID, client_id: uuid.UUID
+) -> None:
+    """Cancel an item still waiting for its window; 409 (StateError) once it is in a merge."""
+    row = await conn.fetchrow(
+        "SELECT status, merge_id, client_id FROM payments WHERE id = $1 FOR UPDATE", payment_id
+    )
+    if row is None or row["client_id"] != client_id:
+        raise NotFound(f"no payment {payment_id}")
+    if row["merge_id"] is not None:
+        raise StateError(f"payment {payment_id} is already in merge {row['merge_id']}")
+    if row["status"] != S.PENDING_MERGE.value:
+        raise StateError(f"only a payment waiting to be merged can be cancelled ({row['status']})")
+    await _move_items(
+        conn, [payment_id], S.PENDING_MERGE, S.CANCELLED, "cancelled by upstream", None
+    )
+    await conn.execute("UPDATE payments SET merge_rule = NULL WHERE id = $1", payment_id)
+
+
+async def return_settled(conn: asyncpg.Connection, payment_id: uuid.UUID, reason: str) -> Decimal:
+    row = await conn.fetchrow(
+        "SELECT status, amount, currency FROM payments WHERE id = $1 FOR UPDATE", payment_id
+    )
+    if row is None:
+        raise NotFound(f"no payment {payment_id}")
+    if row["status"] != S.SETTLED.value:
+        raise StateError(f"only a settled payment can be returned ({row['status']})")
+    merge_id = await conn.fetchval("SELECT id FROM merges WHERE payment_id = $1", payment_id)
+    if merge_id is not None:
+        raise StateError(f"this is the aggregate of merge {merge_id}: return its items instead")
+    amount: Decimal = row["amount"]
+    await _move_items(
+        conn,
+        [payment_id],
+        S.SETTLED,
+        S.RETURNED,
+        f"returned: {reason}; refund of {amount} {row['currency']} recorded",
+        {"refund": {"value": str(amount), "currency": row["currency"]}, "reason": reason},
+    )
+    return amount
+
+
+async def get_merge(conn: Conn, merge_id: uuid.UUID) -> MergeRow:
+    row = await conn.fetchrow(f"SELECT {_MERGE_COLUMNS} FROM merges WHERE id = $1", merge_id)
+    if row is None:
+        raise NotFound(f"no merge {merge_id}")
+    return MergeRow.from_record(row)
+
+
+async def merge_items(conn: Conn, merge_id: uuid.UUID) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            """SELECT m.payment_id, m.amount, m.released, p.status
+               FROM merge_items m JOIN payments p ON p.id = m.payment_id
+               WHERE m.merge_id = $1 ORDER BY m.payment_id""",
+            merge_id,
+        )
+    )
+
+
+async def savings(conn: Conn, by: str) -> list[asyncpg.Record]:
+    """Settled merges grouped by day (of settlement, gateway clock) or by rule."""
+    group = "to_char(settled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')" if by == "day" else "rule_id"
+    return list(
+        await conn.fetch(
+            f"""SELECT {group} AS key, count(*) AS merges, sum(item_count) AS items,
+                       sum(fee_charged) AS fee_charged, sum(fee_if_single) AS fee_if_single
+                FROM merges WHERE status = 'settled' AND fee_charged IS NOT NULL
+                GROUP BY 1 ORDER BY 1"""
+        )
+    )
