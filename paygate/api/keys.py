@@ -12,6 +12,7 @@ from paygate.engine.dispatcher import Dispatcher
 from paygate.engine.metrics import Metrics
 from paygate.engine.routing_service import RoutingService
 from paygate.store.database import Database
+from paygate.store.intake_batcher import IntakeBatcher
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
@@ -21,3 +22,4 @@ CLOCK = web.AppKey("clock", Clock)
 ROUTING = web.AppKey("routing", RoutingService)
 KEYS = web.AppKey("keys", KeyCache)
 ENGINE = web.AppKey("engine", Dispatcher)
+INTAKE = web.AppKey("intake", IntakeBatcher)

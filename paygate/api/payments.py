@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from paygate.api.auth import authenticate
-from paygate.api.keys import KEYS, POOL
+from paygate.api.keys import INTAKE, KEYS, POOL
 from paygate.domain import PaymentOrder, PaymentStatus, parse_model
 from paygate.errors import FieldError, NotFound, ValidationFailed
 from paygate.store import payments as repo
@@ -88,7 +88,7 @@ async def create_payment(request: web.Request) -> web.Response:
         order=order,
         order_doc=order.model_dump(mode="json"),
     )
-    created, response = await repo.insert_payment(request.app[POOL], new, dt.datetime.now(dt.UTC))
+    created, response = await request.app[INTAKE].insert(new, dt.datetime.now(dt.UTC))
     headers = {"Location": f"/v1/payments/{response['id']}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"

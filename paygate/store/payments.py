@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -183,6 +184,109 @@ async def insert_payment(
     return False, dict(existing["response_doc"])
 
 
+_INSERT_MANY = """
+WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::numeric[],
+        $6::text[], $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[],
+        $13::text[], $14::text[], $15::timestamptz[])
+        AS t(id, client_id, idempotency_key, fingerprint, amount, currency, end_to_end_id,
+             instruction_id, uetr, product, business_category, priority, order_doc,
+             response_doc, at)
+), ins AS (
+    INSERT INTO payments (id, client_id, idempotency_key, fingerprint, status, amount, currency,
+        end_to_end_id, instruction_id, uetr, product, business_category, priority, order_doc,
+        response_doc, next_action, next_action_at, created_at, updated_at)
+    SELECT id, client_id, idempotency_key, fingerprint, 'validated', amount, currency,
+        end_to_end_id, instruction_id, uetr, product, business_category, priority,
+        order_doc::jsonb, response_doc::jsonb, 'dispatch', at, at, at
+    FROM input
+    ORDER BY client_id, idempotency_key
+    ON CONFLICT (client_id, idempotency_key) DO NOTHING
+    RETURNING id, created_at
+), ev AS (
+    INSERT INTO payment_events (payment_id, at, from_status, to_status, reason)
+    SELECT id, created_at, NULL, 'received', 'accepted by the API' FROM ins
+    UNION ALL
+    SELECT id, created_at, 'received', 'validated', 'canonical order is valid' FROM ins
+)
+SELECT id FROM ins
+"""
+
+_STORED_MANY = """
+SELECT p.client_id, p.idempotency_key, p.fingerprint, p.response_doc
+FROM payments p
+JOIN unnest($1::uuid[], $2::text[]) AS k(client_id, idempotency_key)
+  ON p.client_id = k.client_id AND p.idempotency_key = k.idempotency_key
+"""
+
+InsertOutcome: TypeAlias = tuple[bool, dict[str, Any]] | IdempotencyConflict | StateError
+
+
+async def insert_payments(
+    conn: Conn, items: list[tuple[NewPayment, dt.datetime]]
+) -> list[InsertOutcome]:
+    """``insert_payment`` for many orders at once: one multi-row INSERT (with the two intake
+    events, in the same statement) and, only for keys that already existed, one SELECT.
+
+    Returns, position by position, exactly what ``insert_payment`` would have returned for that
+    item, or the error it would have raised. Several items with the same (client, key) behave
+    like concurrent requests: one creates the row, the others replay it (or conflict).
+    """
+    first: dict[tuple[uuid.UUID, str], int] = {}
+    for i, (new, _) in enumerate(items):
+        first.setdefault((new.client_id, new.idempotency_key), i)
+    reps = [items[i] for i in first.values()]
+    ids = [new_id() for _ in reps]
+    responses = [initial_response(pid, new, now) for pid, (new, now) in zip(ids, reps, strict=True)]
+    orders = [new.order for new, _ in reps]
+    inserted_rows = await conn.fetch(
+        _INSERT_MANY,
+        ids,
+        [new.client_id for new, _ in reps],
+        [new.idempotency_key for new, _ in reps],
+        [new.fingerprint for new, _ in reps],
+        [o.amount.value for o in orders],
+        [o.amount.currency for o in orders],
+        [o.end_to_end_id for o in orders],
+        [o.instruction_id for o in orders],
+        [o.uetr for o in orders],
+        [o.product for o in orders],
+        [o.business_category for o in orders],
+        [o.priority.value for o in orders],
+        [json.dumps(new.order_doc) for new, _ in reps],
+        [json.dumps(r) for r in responses],
+        [now for _, now in reps],
+    )
+    inserted = {r["id"] for r in inserted_rows}
+    # (client, key) -> (fingerprint, response, index of the item that created it or -1)
+    stored: dict[tuple[uuid.UUID, str], tuple[bytes, dict[str, Any], int]] = {}
+    missing: list[tuple[uuid.UUID, str]] = []
+    for (k, index), pid, response in zip(first.items(), ids, responses, strict=True):
+        if pid in inserted:
+            stored[k] = (items[index][0].fingerprint, response, index)
+        else:
+            missing.append(k)
+    if missing:
+        rows = await conn.fetch(_STORED_MANY, [k[0] for k in missing], [k[1] for k in missing])
+        for r in rows:
+            k = (r["client_id"], r["idempotency_key"])
+            stored[k] = (bytes(r["fingerprint"]), dict(r["response_doc"]), -1)
+    out: list[InsertOutcome] = []
+    for i, (new, _) in enumerate(items):
+        found = stored.get((new.client_id, new.idempotency_key))
+        if found is None:  # deleted between the two statements: cannot happen without DELETEs
+            out.append(StateError("idempotency record vanished; retry the request"))
+        elif found[0] != new.fingerprint:
+            out.append(
+                IdempotencyConflict(
+                    "this Idempotency-Key was already used with a different request body"
+                )
+            )
+        else:
+            out.append((found[2] == i, dict(found[1])))
+    return out
+
+
 async def get_payment(conn: Conn, payment_id: uuid.UUID, client_id: uuid.UUID | None) -> PaymentRow:
     row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM payments WHERE id = $1", payment_id)
     if row is None or (client_id is not None and row["client_id"] != client_id):
@@ -245,21 +349,23 @@ async def transition(
     for name, value in fields.items():
         args.append(value)
         assignments.append(f"{name} = ${len(args)}")
+    args.extend((reason, data))
+    reason_at, data_at = len(args) - 1, len(args)
+    # One round trip: the guarded UPDATE and its event in one statement (so in one transaction);
+    # when the guard matches no row, the event CTE inserts nothing either.
     updated = await conn.fetchval(
-        f"UPDATE payments SET {', '.join(assignments)} WHERE id = $1 AND status = $2 RETURNING id",
+        f"""WITH upd AS (
+                UPDATE payments SET {", ".join(assignments)}
+                WHERE id = $1 AND status = $2 RETURNING id
+            ), ev AS (
+                INSERT INTO payment_events (payment_id, from_status, to_status, reason, data)
+                SELECT id, $2::text, $3::text, ${reason_at}::text, ${data_at}::jsonb FROM upd
+            )
+            SELECT id FROM upd""",
         *args,
     )
     if updated is None:
         raise StateError(f"payment {payment_id} is no longer {src}")
-    await conn.execute(
-        "INSERT INTO payment_events (payment_id, from_status, to_status, reason, data) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        payment_id,
-        src.value,
-        dst.value,
-        reason,
-        data,
-    )
 
 
 async def add_event(
