@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,7 +15,7 @@ from paygate.store.embedded import EmbeddedPostgres
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server() -> Iterator[str]:
     """The DSN of a session-wide embedded PostgreSQL (or PAYGATE_TEST_DATABASE_URL)."""
     import os
 
@@ -21,12 +23,14 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         yield external
         return
-    # A short path: the server's unix socket lives in the data dir (108-byte limit).
-    root = Path(tmp_path_factory.mktemp("pg", numbered=True))
+    # Its own short directory (the unix socket lives there; 108-byte limit), outside pytest's
+    # numbered temp dirs, which a concurrent pytest session may clean up under our feet.
+    root = Path(tempfile.mkdtemp(prefix="paygate-pg-"))
     server = EmbeddedPostgres(root)
     dsn = server.start()
     yield dsn
     server.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _with_database(dsn: str, name: str) -> str:

@@ -17,6 +17,7 @@ _COMMANDS = (
     "routing_cmd",
     "messages_cmd",
     "bench_cmd",
+    "recon_cmd",
 )
 
 

@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from paygate.api.app import Overrides, create_app
 from paygate.api.keys import POOL, ROUTING
 from paygate.channels.registry import endpoints_for_urls
+from paygate.cli.demo_merging import print_merge_savings
 from paygate.cli.demo_recon import end_of_day
 from paygate.cli.demo_report import collect, explain_samples, print_summary, write_reports
 from paygate.cli.demo_workload import workload
@@ -28,6 +30,7 @@ from paygate.store.clients import create_key
 
 # A Tuesday, just after the Frankfurt RTGS opens; every rail's business day overlaps it.
 DEMO_START = dt.datetime(2026, 11, 24, 7, 5, tzinfo=dt.UTC)
+DEMO_MERGE_RULES = Path(__file__).resolve().parents[1] / "merging" / "demo.yaml"
 TERMINAL = ("settled", "rejected", "failed", "returned", "cancelled")
 
 
@@ -59,6 +62,7 @@ async def run(args: argparse.Namespace) -> int:
     settings = base.model_copy(
         update={
             "clock_start": DEMO_START,
+            "merging_file": DEMO_MERGE_RULES,
             "clock_speed": args.speed,
             "log_level": "warning",
             "channel_timeout_s": 2.0,
@@ -76,6 +80,7 @@ async def run(args: argparse.Namespace) -> int:
     rails = await start_rails(clock=SimClock(DEMO_START, args.speed))
     urls = {rid: rails.base_url(rid) for rid in rails.rail_ids}
     console.print(f"rails: {', '.join(f'{r} {u}' for r, u in urls.items())}")
+    await _realistic_faults(console, urls)
     clock = SimulatedClock(DEMO_START, args.speed)
     app = create_app(settings, Overrides(endpoints=endpoints_for_urls(urls), clock=clock))
     runner = web.AppRunner(app, access_log=None)
@@ -99,6 +104,7 @@ async def run(args: argparse.Namespace) -> int:
         summary["since"] = since.isoformat()
         print_summary(console, summary)
         explain_samples(console, app[ROUTING], orders, clock.now())
+        summary["merging"] = await print_merge_savings(console, pool, app[ROUTING])
         summary["reconciliation"] = await end_of_day(
             console, pool, rails, DEMO_START.date(), settings.reports_dir
         )
@@ -111,6 +117,22 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         await runner.cleanup()
         await rails.stop()
+
+
+# A little of what real rails do, so the demo shows the engine coping: lost answers resolved
+# by inquiry, and definitive rejections failed over to the next rail.
+DEMO_FAULTS = {
+    "instant": {"lost_response_rate": 0.03, "seed": 11},
+    "card": {"reject_rate": 0.03, "reject_reasons": {"AM04": 1.0}, "seed": 12},
+}
+
+
+async def _realistic_faults(console: Console, urls: dict[str, str]) -> None:
+    async with aiohttp.ClientSession() as session:
+        for rail, patch in DEMO_FAULTS.items():
+            async with session.post(f"{urls[rail]}/_control", json=patch) as r:
+                r.raise_for_status()
+            console.print(f"fault profile {rail}: {patch}")
 
 
 async def _submit(

@@ -1,8 +1,9 @@
 """End-of-day reconciliation step of ``paygate demo``.
 
-For each rail and currency: fetch the day's statement with planted breaks, parse it, match it
-against what the gateway recorded, and compare the breaks found with the simulator's ground
-truth. One rail failing prints a warning and the others carry on.
+For each rail and currency: fetch the day's statement with planted breaks and reconcile it
+with the reconciliation service (imported, matched and persisted like any operator run), then
+compare the breaks found with the simulator's ground truth. One rail failing prints a warning
+and the others carry on.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from rich.console import Console
 from rich.table import Table
 
 from paygate.recon.breaks import Break
-from paygate.recon.csv_import import CsvMapping, import_csv
-from paygate.recon.gateway_records import first_seen, load_records
-from paygate.recon.matching import MatchResult, Tolerances, match
+from paygate.recon.gateway_records import first_seen
+from paygate.recon.matching import MatchResult
 from paygate.recon.records import GatewayRecord, StatementLine
 from paygate.recon.report import summarize, write_reports
-from paygate.recon.statement_lines import detect_and_parse, lines_from_statement
+from paygate.recon.service import run_reconciliation
 
 FORMATS = {"swift": "mt940", "card": "csv"}  # everything else: camt053
 FULL_PLANT = "drop:1,amount:1,fee:1,duplicate:1,unknown:1,value_date:1"
@@ -40,8 +40,6 @@ EXPECTED_KINDS: dict[str, frozenset[str]] = {
     "settled_but_failed": frozenset({"status_mismatch"}),
 }
 _TIMEOUT = aiohttp.ClientTimeout(total=20)
-# The card CSV states net = amount + fee (total debit), not gross - fee: no net check.
-_CARD_CSV = CsvMapping(net=None)
 
 
 def _refs_of_line(line: StatementLine) -> set[str]:
@@ -112,45 +110,6 @@ async def _get(session: aiohttp.ClientSession, url: str, **params: str) -> tuple
         return body, resp.headers.get("X-Statement-Id", "")
 
 
-async def _statement_lines(
-    session: aiohttp.ClientSession,
-    base: str,
-    rid: str,
-    sim_date: dt.date,
-    currency: str,
-    plant: str,
-    seed: int,
-) -> tuple[list[StatementLine], list[dict[str, Any]], str]:
-    fmt = FORMATS.get(rid, "camt053")
-    body, stmt_id = await _get(
-        session,
-        f"{base}/_statement",
-        date=sim_date.isoformat(),
-        format=fmt,
-        plant=plant,
-        seed=str(seed),
-        currency=currency,
-    )
-    sid = stmt_id or f"{rid}-{currency}-{sim_date:%Y%m%d}"
-    if fmt == "csv":
-        imported = import_csv(
-            body.decode("utf-8"), statement_id=sid, channel=rid, mapping=_CARD_CSV
-        )
-        if imported.errors:
-            raise RuntimeError(f"{len(imported.errors)} unreadable CSV rows in {sid}")
-        lines = imported.lines
-    else:
-        lines = []
-        for n, stmt in enumerate(detect_and_parse(body)):
-            page_id = sid if n == 0 else f"{sid}/{n + 1}"
-            lines.extend(lines_from_statement(stmt, channel=rid, statement_id=page_id))
-    planted: list[dict[str, Any]] = []
-    if stmt_id:
-        planted_raw, _ = await _get(session, f"{base}/_statement/planted", id=stmt_id)
-        planted = json.loads(planted_raw)
-    return lines, list(planted), sid
-
-
 async def _reconcile_rail(
     session: aiohttp.ClientSession,
     pool: Any,
@@ -158,37 +117,74 @@ async def _reconcile_rail(
     base: str,
     sim_date: dt.date,
     seed: int,
+    reports_dir: Path,
 ) -> dict[str, Any]:
+    """One run of the reconciliation service per currency statement (persisted, with its
+    own reports under ``reports_dir/runs``), merged here for the demo's comparison."""
     ledger_raw, _ = await _get(session, f"{base}/_ledger")
     ledger = json.loads(ledger_raw)
     currencies = sorted({str(e["currency"]) for e in ledger if e.get("status") == "settled"})
-    # The rails are this run's: the gateway's window starts at the first payment they know.
+    # The rails are this run's: the gateway's window starts at the first payment they know
+    # (a statement's own references would miss a dropped first payment).
     known = [str(e["reference"]) for e in ledger if e.get("reference")]
     first = await first_seen(pool, rid, known)
     since = first or dt.datetime.combine(sim_date, dt.time(), tzinfo=dt.UTC)
-    records_all = await load_records(pool, rid, since, value_date=sim_date)
     plant = FULL_PLANT if rid in FULL_PLANT_RAILS else SMALL_PLANT
+    fmt = FORMATS.get(rid, "camt053")
+    as_of = sim_date + dt.timedelta(days=5)
     lines: list[StatementLine] = []
+    records: list[GatewayRecord] = []
     planted: list[dict[str, Any]] = []
     statement_ids: list[str] = []
+    run_ids: list[str] = []
+    result = MatchResult()
     for i, ccy in enumerate(currencies):
-        got, p, sid = await _statement_lines(session, base, rid, sim_date, ccy, plant, seed + i)
-        lines.extend(got)
-        planted.extend(p)
-        statement_ids.append(sid)
-    # Only currencies a statement was fetched for can be reconciled today.
-    records = [r for r in records_all if r.currency in currencies]
-    as_of = sim_date + dt.timedelta(days=5)
-    result = match(records, lines, tolerances=Tolerances(), as_of=as_of)
+        body, stmt_id = await _get(
+            session,
+            f"{base}/_statement",
+            date=sim_date.isoformat(),
+            format=fmt,
+            plant=plant,
+            seed=str(seed + i),
+            currency=ccy,
+        )
+        run = await run_reconciliation(
+            pool,
+            channel=rid,
+            data=body,
+            as_of=as_of,
+            reports_dir=reports_dir / "runs",
+            since=since,
+        )
+        if stmt_id:
+            planted_raw, _ = await _get(session, f"{base}/_statement/planted", id=stmt_id)
+            planted.extend(json.loads(planted_raw))
+        statement_ids.extend(run.statement_ids)
+        run_ids.append(str(run.run_id))
+        lines.extend(run.lines)
+        records.extend(run.records)
+        _merge(result, run.match)
     return {
         "rail": rid,
         "plant": plant,
         "statements": statement_ids,
+        "runs": run_ids,
         "records": records,
         "lines": lines,
         "planted": planted,
         "result": result,
     }
+
+
+def _merge(into: MatchResult, part: MatchResult) -> None:
+    into.matches.extend(part.matches)
+    into.breaks.extend(part.breaks)
+    into.pending.extend(part.pending)
+    into.absent_as_expected.extend(part.absent_as_expected)
+    into.fee_lines.extend(part.fee_lines)
+    into.suppressed.extend(part.suppressed)
+    for k, v in part.counters.items():
+        into.counters[k] = into.counters.get(k, 0) + v
 
 
 SHORT_KIND = {
@@ -246,7 +242,13 @@ async def end_of_day(
         for n, rid in enumerate(rails_handle.rail_ids):
             try:
                 out = await _reconcile_rail(
-                    session, pool, rid, rails_handle.base_url(rid), sim_date, seed + 10 * n
+                    session,
+                    pool,
+                    rid,
+                    rails_handle.base_url(rid),
+                    sim_date,
+                    seed + 10 * n,
+                    reports_dir,
                 )
             except Exception as exc:  # one rail must not stop the others
                 msg = f"{rid}: reconciliation skipped: {type(exc).__name__}: {exc}"
@@ -264,6 +266,7 @@ async def end_of_day(
                     "rail": rid,
                     "plant": out["plant"],
                     "statements": out["statements"],
+                    "runs": out["runs"],
                     "records": len(out["records"]),
                     "lines": len(out["lines"]),
                     "matched": len(result.matches),
@@ -279,13 +282,7 @@ async def end_of_day(
             )
             all_records.extend(out["records"])
             all_lines.extend(out["lines"])
-            merged.matches.extend(result.matches)
-            merged.breaks.extend(result.breaks)
-            merged.pending.extend(result.pending)
-            merged.absent_as_expected.extend(result.absent_as_expected)
-            merged.fee_lines.extend(result.fee_lines)
-            for k, v in result.counters.items():
-                merged.counters[k] = merged.counters.get(k, 0) + v
+            _merge(merged, result)
     console.print(_rail_table(rows))
     if planted_rows:
         t = Table(title="planted breaks and what reconciliation proposes")

@@ -162,7 +162,7 @@ def write_reports(directory: Path, summary: dict[str, Any]) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     json_path = directory / f"demo-{stamp}.json"
-    json_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    json_path.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     rows = "".join(
         f"<tr><td>{html.escape(r['channel'])}</td><td>{r['status']}</td><td>{r['currency']}</td>"
         f"<td>{r['count']}</td><td>{r['amount']}</td><td>{r['fees']}</td></tr>"

@@ -59,6 +59,7 @@ def make_order(n: int, rng: random.Random) -> tuple[str, dict[str, Any]]:
             creditor={"name": f"Payee {payee}"},
             creditor_account={"iban": _DE_IBANS[payee]},
             creditor_agent={"bic": rng.choice(_EU_BICS)},
+            product="vendor",
         )
         segment = "small EUR"
     elif roll < 0.45:

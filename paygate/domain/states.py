@@ -37,9 +37,22 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     S.PENDING_MERGE: frozenset({S.ROUTED, S.SUBMITTED, S.VALIDATED, S.CANCELLED, S.FAILED}),
     S.HELD: frozenset({S.VALIDATED, S.CANCELLED, S.FAILED}),
     # routed -> routed: a failover re-routes to the next channel.
-    S.ROUTED: frozenset({S.SUBMITTED, S.ROUTED, S.FAILED, S.CANCELLED, S.PENDING_MERGE}),
+    # routed -> rejected: after a failover, every remaining channel had already refused it.
+    S.ROUTED: frozenset(
+        {S.SUBMITTED, S.ROUTED, S.REJECTED, S.FAILED, S.CANCELLED, S.PENDING_MERGE}
+    ),
+    # submitted -> pending_merge: a merge was rejected, its items wait for the next window.
     S.SUBMITTED: frozenset(
-        {S.ACCEPTED, S.SETTLED, S.REJECTED, S.UNKNOWN, S.ROUTED, S.FAILED, S.SUBMITTED}
+        {
+            S.ACCEPTED,
+            S.SETTLED,
+            S.REJECTED,
+            S.UNKNOWN,
+            S.ROUTED,
+            S.FAILED,
+            S.SUBMITTED,
+            S.PENDING_MERGE,
+        }
     ),
     S.UNKNOWN: frozenset({S.ACCEPTED, S.SETTLED, S.REJECTED, S.SUBMITTED, S.ROUTED, S.FAILED}),
     S.ACCEPTED: frozenset({S.SETTLED, S.REJECTED, S.UNKNOWN, S.ROUTED, S.RETURNED}),

@@ -30,8 +30,10 @@ from paygate.config import Settings
 from paygate.domain import TERMINAL, PaymentStatus
 from paygate.engine.clock import Clock
 from paygate.engine.health import ChannelHealth
+from paygate.engine.merge_worker import MergeWorker
 from paygate.engine.metrics import Metrics
 from paygate.engine.routing_service import RoutingService, route_request
+from paygate.engine.usage import alert_liquidity
 from paygate.errors import (
     ChannelError,
     ChannelUnavailable,
@@ -40,6 +42,7 @@ from paygate.errors import (
     StateError,
 )
 from paygate.logs import get_logger
+from paygate.store import channel_usage
 from paygate.store import payments as repo
 
 S = PaymentStatus
@@ -70,6 +73,8 @@ class Collaborators:
     clock: Clock
     metrics: Metrics
     sleep: Sleep = asyncio.sleep
+    # Merging (并笔): None = off. Intake of eligible payments and fan-out of aggregates.
+    merging: MergeWorker | None = None
 
 
 class Dispatcher:
@@ -138,14 +143,36 @@ class Dispatcher:
     # ---- dispatch ----------------------------------------------------------------------
 
     async def dispatch(self, row: repo.PaymentRow) -> None:
+        merging = self.c.merging
+        if merging is not None and await merging.intake(row):
+            return  # put aside for merging: the merge worker takes it from here
         order = row.order
         now = self.c.clock.now()
-        request = route_request(order, str(row.id), client=str(row.client_id), now=now)
-        decision = self.c.routing.decide(
-            request, self.c.health.snapshot(now), now, exclude=row.tried_channels
+        merged = merging is not None and merging.is_aggregate(row)
+        request = route_request(
+            order, str(row.id), client=str(row.client_id), merged=merged, now=now
         )
+        snapshot = self.c.health.snapshot(now)
+        # Read with the decision (no await between): a config activated meanwhile is not
+        # credited with a decision the previous one made.
+        config_version = self.c.routing.version
+        decision = self.c.routing.decide(request, snapshot, now, exclude=row.tried_channels)
+
+        async def liquidity_alerts(conn: asyncpg.Connection) -> None:
+            await alert_liquidity(
+                conn,
+                payment_id=row.id,
+                status=row.status,
+                request=request,
+                routing=self.c.routing,
+                snapshot=snapshot,
+                now=now,
+                metrics=self.c.metrics,
+            )
+
         if decision.channel is None:
             async with self.c.pool.acquire() as conn, conn.transaction():
+                await liquidity_alerts(conn)
                 dst = S.REJECTED if row.tried_channels else S.FAILED
                 if row.status == S.VALIDATED and dst == S.REJECTED:
                     dst = S.FAILED
@@ -157,6 +184,8 @@ class Dispatcher:
                     f"no channel can take it: {decision.reason}",
                     set_fields={"next_action": None, "next_action_at": None},
                 )
+                if merging is not None:
+                    await merging.after_outcome(conn, row.id, dst, str(decision.reason))
             self.c.metrics.transitions.labels(dst.value, "").inc()
             return
         channel = decision.channel
@@ -171,6 +200,7 @@ class Dispatcher:
         why = decision.rule or "best score"
         fallbacks = ", ".join(decision.fallbacks) or "none"
         async with self.c.pool.acquire() as conn, conn.transaction():
+            await liquidity_alerts(conn)
             attempt = await repo.next_attempt(conn, row.id)
             reference = submission_reference(row.id, attempt)
             await repo.transition(
@@ -184,7 +214,7 @@ class Dispatcher:
                     "fee": str(fee),
                     "rule": decision.rule,
                     "fallbacks": decision.fallbacks,
-                    "config_version": self.c.routing.version,
+                    "config_version": config_version,
                 },
                 set_fields={
                     "channel": channel,
@@ -210,6 +240,11 @@ class Dispatcher:
                 "WHERE id = $1",
                 row.id,
                 self._lease_s,
+            )
+            # Last: the usage and position rows are shared by every payment to this rail, so
+            # their row locks are held only for the commit, not the whole transaction.
+            await channel_usage.reserve(
+                conn, channel, order.amount.value, order.amount.currency, now
             )
         sub = SubmissionRequest(reference=reference, order=order, now=now)
         await self._send(row.id, endpoint, sub, S.SUBMITTED)
@@ -305,6 +340,9 @@ class Dispatcher:
                 )
             else:  # NOT_FOUND is handled by the inquiry path, never here
                 raise StateError(f"unexpected outcome {result.outcome} for {reference}")
+            if self.c.merging is not None:  # an aggregate's outcome reaches its items
+                why = f"{channel}{code}: {result.reason_text or result.outcome.value}"
+                await self.c.merging.after_outcome(conn, payment_id, dst, why)
         self.c.metrics.transitions.labels(dst.value, channel).inc()
 
     async def _rejected(
@@ -318,10 +356,14 @@ class Dispatcher:
         code: str | None,
     ) -> PaymentStatus:
         await repo.set_submission_state_by_ref(conn, reference, "rejected", reason=code)
+        await channel_usage.release(conn, payment_id, channel)
         row = await repo.get_payment(conn, payment_id, None)
         tried = [*row.tried_channels, channel]
         now = self.c.clock.now()
-        request = route_request(row.order, str(payment_id), client=str(row.client_id), now=now)
+        merged = self.c.merging is not None and self.c.merging.is_aggregate(row)
+        request = route_request(
+            row.order, str(payment_id), client=str(row.client_id), merged=merged, now=now
+        )
         retry = self.c.routing.decide(request, self.c.health.snapshot(now), now, exclude=tried)
         fields: dict[str, Any] = {"tried_channels": tried}
         if retry.channel is not None:
@@ -372,6 +414,7 @@ class Dispatcher:
         async with self.c.pool.acquire() as conn, conn.transaction():
             row = await repo.get_payment(conn, payment_id, None)
             await repo.set_submission_state_by_ref(conn, reference, "not_received", reason="UNAV")
+            await channel_usage.release(conn, payment_id, channel)
             attempts = row.action_attempts
             fields: dict[str, Any] = {}
             if attempts >= self.c.settings.max_submission_attempts:
