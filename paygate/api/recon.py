@@ -25,9 +25,9 @@ openapi.register(
     "POST",
     "/v1/reconciliations",
     "Reconcile a channel statement: ?channel=ID&as_of=YYYY-MM-DD (as_of defaults to today), "
-    "body = camt.053 (application/xml), MT940/MT950 (text/plain) or a card settlement CSV "
-    "(text/csv); the format is detected. Importing the same statement again adds no lines. "
-    "Returns the run summary.",
+    "body = camt.053 or camt.054 (application/xml), MT940/MT950 (text/plain) or a card "
+    "settlement CSV (text/csv); the format is detected. Importing the same statement again "
+    "adds no lines. Returns the run summary.",
     scope=SCOPE,
     status="201",
 )
@@ -45,6 +45,17 @@ openapi.register(
     + ", ".join(a.value for a in ResolveAction)
     + ". Recorded with the operator and time. correct_status settles a payment the rail "
     "settled, mark_failed fails it (where its state allows); other actions add an event.",
+    scope=SCOPE,
+)
+openapi.register(
+    "GET",
+    "/v1/reports/aggregates",
+    "Daily or monthly figures per rail for the operations view: ?period=day|month "
+    "(default day), optional channel=ID, from=YYYY-MM-DD and to=YYYY-MM-DD (inclusive, by "
+    "the payment's UTC creation date). Each row: channel, period, volume (payments routed "
+    "to the rail), settled, failed (failed, rejected, returned, cancelled), success_rate "
+    "(settled over decided, null when nothing is decided) and the settled amount per "
+    "currency (decimal strings).",
     scope=SCOPE,
 )
 
@@ -111,6 +122,44 @@ async def get_reconciliation(request: web.Request) -> web.Response:
         run = await repo.get_run(conn, run_id)
         run["breaks"] = await repo.run_breaks(conn, run_id)
     return web.json_response(run)
+
+
+def _day(request: web.Request, name: str, errors: list[FieldError]) -> dt.datetime | None:
+    raw = request.query.get(name)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(raw.strip()), dt.time(), tzinfo=dt.UTC)
+    except ValueError:
+        errors.append(FieldError(f"/query/{name}", f"not a date (YYYY-MM-DD): {raw!r}"))
+        return None
+
+
+@routes.get("/v1/reports/aggregates")
+async def aggregates(request: web.Request) -> web.Response:
+    await authenticate(request, request.app[KEYS], SCOPE)
+    errors: list[FieldError] = []
+    period = request.query.get("period", "day")
+    if period not in ("day", "month"):
+        errors.append(FieldError("/query/period", f"must be day or month, not {period!r}"))
+    channel = request.query.get("channel", "").strip() or None
+    since = _day(request, "from", errors)
+    to = _day(request, "to", errors)
+    if errors:
+        names = ", ".join(e.pointer.rsplit("/", 1)[-1] for e in errors)
+        raise ValidationFailed(f"bad query parameter(s): {names}", errors)
+    until = None if to is None else to + dt.timedelta(days=1)
+    async with request.app[POOL].acquire() as conn:
+        rows = await repo.rail_aggregates(
+            conn,
+            "month" if period == "month" else "day",
+            channel=channel,
+            since=since,
+            until=until,
+        )
+    return web.json_response(
+        {"period": period, "channel": channel, "aggregates": [r.to_dict() for r in rows]}
+    )
 
 
 def _resolution(document: Any) -> tuple[ResolveAction, str]:

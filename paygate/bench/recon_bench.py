@@ -1,25 +1,42 @@
-"""Reconciliation benchmark: n gateway records against n statement lines.
+"""Reconciliation benchmark: n gateway records against n statement lines, and the
+statement import rate.
 
-Generates the two sides with a few per cent of planted breaks, times ``match`` alone
-and reports peak RSS for the whole process (generation included, since the data must
-be in memory to be matched). Targets for 1M/1M: <= 30 s and <= 1.5 GB.
+``run`` generates the two sides with a few per cent of planted breaks, times ``match``
+alone and reports peak RSS for the whole process (generation included, since the data
+must be in memory to be matched). Targets for 1M/1M: <= 30 s and <= 1.5 GB.
+
+``import_rates`` builds a camt.053 and an MT940 statement of n entries with paygate's own
+builders, then times the two halves of an import: parsing into reconciliation lines
+(``service.parse_statement``: detection, parse, lines, header hash) and storing them
+through ``repository.import_statement`` into PostgreSQL (rolled back, so the database is
+left as it was and a second run measures the same work).
 
     python -m paygate.bench.recon_bench [n]
+    python -m paygate.bench.recon_bench --import DSN [n]
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import random
 import resource
 import sys
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import asyncpg
+
+from paygate.messages.camt import build_camt053
+from paygate.messages.mt.statement import build_mt940
+from paygate.messages.statements import Balance, Statement, StatementEntry
+from paygate.recon import repository as repo
 from paygate.recon.matching import Tolerances, match
 from paygate.recon.records import GatewayRecord, StatementLine, content_hash
+from paygate.recon.service import parse_statement
+from paygate.store.migrate import migrate
 
 AS_OF = date(2024, 3, 15)
 CHANNELS = ("rtgs", "batch", "instant", "swift")
@@ -178,10 +195,111 @@ def run(n: int = 1_000_000, *, seed: int = 7) -> dict[str, object]:
     }
 
 
+def statement_of(n: int, *, seed: int = 7, tag: str = "B") -> Statement:
+    """One day's statement of ``n`` entries: payments with TxId, EndToEndId and (one in
+    four) a UETR, and a fee entry after every tenth payment."""
+    rnd = random.Random(seed)
+    cents = Decimal("0.01")
+    entries: list[StatementEntry] = []
+    for i in range(n):
+        ref = f"{tag}{i:09d}"
+        fee = i % 11 == 10
+        entries.append(
+            StatementEntry(
+                amount=Decimal(rnd.randint(100, 10_000_000)) * cents if not fee else Decimal(2),
+                currency="EUR",
+                credit_debit="DBIT",
+                booking_date=AS_OF,
+                value_date=AS_OF,
+                entry_ref=ref,
+                account_servicer_ref=f"S{ref}",
+                end_to_end_ids=() if fee else (f"E{ref}",),
+                tx_ids=(ref,),
+                uetrs=(f"{rnd.getrandbits(128):032x}",) if i % 4 == 0 and not fee else (),
+                transaction_code="CHRG" if fee else "DMCT",
+                details=f"FEE FOR {ref}" if fee else f"/EREF/E{ref} /TXID/{ref}",
+            )
+        )
+    total = sum((e.amount for e in entries), Decimal(0))
+    opening = Decimal(10**12)
+    return Statement(
+        source="bench",
+        statement_id=f"BENCH-{tag}",
+        account="DE89370400440532013000",
+        currency="EUR",
+        sequence=1,
+        opening_balance=Balance(opening, "EUR", AS_OF, "CRDT", "OPBD"),
+        closing_balance=Balance(opening - total, "EUR", AS_OF, "CRDT", "CLBD"),
+        entries=entries,
+    )
+
+
+def statement_files(n: int, *, seed: int = 7) -> dict[str, bytes]:
+    """The same kind of day as camt.053 (XML) and as MT940 (pages of 100 entries)."""
+    created = datetime.combine(AS_OF, datetime.min.time(), tzinfo=UTC) + timedelta(hours=20)
+    camt = build_camt053(
+        [statement_of(n, seed=seed, tag="C")], msg_id="BENCH-C", created=created, validate=False
+    )
+    mt940 = "".join(
+        build_mt940(
+            statement_of(n, seed=seed, tag="M"),
+            sender_bic="DEUTDEFFXXX",
+            receiver_bic="PAYGDEFFXXX",
+        )
+    )
+    return {"camt053": camt, "mt940": mt940.encode()}
+
+
+async def import_rates(dsn: str, n: int = 10_000) -> dict[str, object]:
+    """Lines per second, per format, for parsing a statement of ``n`` entries into lines
+    and for storing those lines in PostgreSQL at ``dsn`` (migrated first; the inserts are
+    rolled back)."""
+    files = statement_files(n)
+    out: dict[str, object] = {"entries": n}
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)
+        for fmt, data in files.items():
+            channel = f"bench-{fmt}"
+            t0 = time.perf_counter()
+            pages = parse_statement(channel, data, as_of=AS_OF)
+            t1 = time.perf_counter()
+            lines = sum(len(p.lines) for p in pages)
+            tx = conn.transaction()
+            await tx.start()
+            try:
+                t2 = time.perf_counter()
+                added = 0
+                for page in pages:
+                    imported = await repo.import_statement(
+                        conn, page.head, page.lines, page.charges
+                    )
+                    added += imported.added
+                t3 = time.perf_counter()
+            finally:
+                await tx.rollback()
+            out[f"{fmt}_bytes"] = len(data)
+            out[f"{fmt}_lines"] = lines
+            out[f"{fmt}_parse_s"] = round(t1 - t0, 3)
+            out[f"{fmt}_parse_lines_per_s"] = round(lines / (t1 - t0))
+            out[f"{fmt}_store_s"] = round(t3 - t2, 3)
+            out[f"{fmt}_store_lines_per_s"] = round(added / (t3 - t2))
+            out[f"{fmt}_stored_lines"] = added
+    finally:
+        await conn.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    n = int(args[0]) if args else 1_000_000
-    for key, value in run(n).items():
+    if args and args[0] == "--import":
+        if len(args) < 2:
+            print("usage: python -m paygate.bench.recon_bench --import DSN [n]", file=sys.stderr)
+            return 2
+        figures = asyncio.run(import_rates(args[1], int(args[2]) if len(args) > 2 else 10_000))
+    else:
+        figures = run(int(args[0]) if args else 1_000_000)
+    for key, value in figures.items():
         print(f"{key:30} {value}")
     return 0
 

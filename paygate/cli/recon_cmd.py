@@ -36,9 +36,9 @@ def register(sub: Any) -> None:
         "run",
         help="import a statement and reconcile it",
         description=(
-            "Import a statement (camt.053, MT940, MT950 or a card settlement CSV; the format "
-            "is detected from the content), reconcile it against the channel's payments and "
-            "print a summary. Importing the same statement again adds no lines."
+            "Import a statement (camt.053, camt.054, MT940, MT950 or a card settlement CSV; "
+            "the format is detected from the content), reconcile it against the channel's "
+            "payments and print a summary. Importing the same statement again adds no lines."
         ),
     )
     run.add_argument("--channel", required=True, help="channel id the statement is of, e.g. rtgs")

@@ -11,7 +11,8 @@ from typing import Literal
 from paygate.recon.records import GatewayRecord
 
 Period = Literal["day", "month"]
-_TERMINAL_FAILURES = frozenset({"failed", "rejected", "returned"})
+# Decided, not settled. "cancelled" is a gateway status (records map it to "failed").
+FAILURE_STATUSES = frozenset({"failed", "rejected", "returned", "cancelled"})
 
 
 @dataclass(slots=True)
@@ -58,6 +59,6 @@ def aggregate(records: Iterable[GatewayRecord], period: Period = "day") -> list[
         if rec.status == "settled":
             row.settled += 1
             row.amount[rec.currency] = row.amount.get(rec.currency, Decimal(0)) + rec.amount
-        elif rec.status in _TERMINAL_FAILURES:
+        elif rec.status in FAILURE_STATUSES:
             row.failed += 1
     return [rows[k] for k in sorted(rows)]

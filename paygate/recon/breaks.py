@@ -26,6 +26,8 @@ class BreakKind(StrEnum):
     CURRENCY_MISMATCH = "currency_mismatch"
     BALANCE_DISCONTINUITY = "balance_discontinuity"
     PARTIAL_MERGE = "partial_merge"
+    # A line re-sent under the same statement id and position with different content.
+    STATEMENT_CONFLICT = "statement_conflict"
 
 
 class Grade(StrEnum):
@@ -141,6 +143,8 @@ POLICY: dict[BreakKind, tuple[Grade, Action, tuple[Action, ...]]] = {
     BreakKind.CURRENCY_MISMATCH: (Grade.HIGH, A.INVESTIGATE, (A.REVERSE,)),
     BreakKind.BALANCE_DISCONTINUITY: (Grade.HIGH, A.INVESTIGATE, ()),
     BreakKind.PARTIAL_MERGE: (Grade.MEDIUM, A.INVESTIGATE, (A.SUPPLEMENTARY_POSTING, A.REVERSE)),
+    # The rail changed what it said: the first version stays; the operator decides.
+    BreakKind.STATEMENT_CONFLICT: (Grade.HIGH, A.INVESTIGATE, (A.ACCEPT,)),
 }
 
 
@@ -204,4 +208,29 @@ def check_continuity(
         expected=prev_closing,
         actual=opening,
         detail=f"opening balance {opening} does not continue previous closing {prev_closing}",
+    )
+
+
+def statement_conflict(
+    channel: str,
+    line_id: str,
+    *,
+    currency: str | None,
+    stored_amount: Decimal | None,
+    amount: Decimal,
+    content_hash: str,
+    detail: str,
+) -> Break:
+    """The rail re-sent line ``line_id`` with different content. The first import stands
+    (it may already be matched); the new content is reported, never silently skipped. The
+    new content's hash is part of the fingerprint: another version is another break."""
+    return make_break(
+        BreakKind.STATEMENT_CONFLICT,
+        channel=channel,
+        line_ids=(line_id,),
+        currency=currency,
+        expected=stored_amount,
+        actual=amount,
+        detail=detail,
+        related=(content_hash,),
     )

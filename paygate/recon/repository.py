@@ -11,13 +11,15 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
+from paygate.domain import minor_units
 from paygate.errors import NotFound, StateError
+from paygate.recon.aggregates import FAILURE_STATUSES, Period, RailAggregate
 from paygate.recon.breaks import Break
 from paygate.recon.matching import Match
 from paygate.recon.records import StatementLine
@@ -47,6 +49,9 @@ class Imported:
     new_statement: bool
     lines: list[StatementLine]  # under the ids they were first imported with
     added: int  # lines this import added
+    # Lines whose id (statement id and position) was already imported with other content:
+    # not stored, not in ``lines``; each with the stored line's row.
+    conflicts: list[tuple[StatementLine, dict[str, Any]]] = field(default_factory=list)
 
 
 async def previous_closing(
@@ -145,13 +150,25 @@ async def import_statement(
         [ln.content_hash for ln in lines],
     )
     first_id = {r["content_hash"]: r["line_id"] for r in known}
-    canonical = [
-        ln
-        if first_id.get(ln.content_hash, ln.line_id) == ln.line_id
-        else replace(ln, line_id=first_id[ln.content_hash])
-        for ln in lines
-    ]
-    return Imported(pk, new_statement, canonical, added)
+    canonical: list[StatementLine] = []
+    clashing: list[StatementLine] = []
+    for ln in lines:
+        found = first_id.get(ln.content_hash)
+        if found is None:
+            clashing.append(ln)  # neither inserted nor known: its line id holds other content
+        else:
+            canonical.append(ln if found == ln.line_id else replace(ln, line_id=found))
+    conflicts: list[tuple[StatementLine, dict[str, Any]]] = []
+    if clashing:
+        stored = await conn.fetch(
+            "SELECT line_id, amount, currency, credit_debit, value_date, content_hash"
+            " FROM recon_statement_lines WHERE channel = $1 AND line_id = ANY($2::text[])",
+            head.channel,
+            [ln.line_id for ln in clashing],
+        )
+        by_id = {r["line_id"]: dict(r) for r in stored}
+        conflicts = [(ln, by_id.get(ln.line_id, {})) for ln in clashing]
+    return Imported(pk, new_statement, canonical, added, conflicts)
 
 
 async def _count_lines(conn: asyncpg.Connection, channel: str) -> int:
@@ -349,3 +366,57 @@ async def mark_resolved(
     )
     if done is None:
         raise StateError(f"break {break_id} is already resolved")
+
+
+_AGGREGATES = """
+SELECT channel,
+       to_char(created_at AT TIME ZONE 'UTC', $1) AS period,
+       currency,
+       count(*) AS volume,
+       count(*) FILTER (WHERE status = 'settled') AS settled,
+       count(*) FILTER (WHERE status = ANY($2::text[])) AS failed,
+       coalesce(sum(amount) FILTER (WHERE status = 'settled'), 0) AS amount
+FROM payments
+WHERE channel IS NOT NULL
+  AND ($3::text IS NULL OR channel = $3)
+  AND ($4::timestamptz IS NULL OR created_at >= $4)
+  AND ($5::timestamptz IS NULL OR created_at < $5)
+GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3
+"""
+
+
+async def rail_aggregates(
+    conn: asyncpg.Connection,
+    period: Period,
+    *,
+    channel: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[RailAggregate]:
+    """Volume, success rate and settled amount per rail and UTC day or month of creation,
+    set-based over the payments routed to a rail (``channel`` set), ``[since, until)``.
+    The same definitions as ``aggregates.aggregate`` (failed = failed, rejected, returned,
+    cancelled; in-flight payments count in the volume only)."""
+    rows = await conn.fetch(
+        _AGGREGATES,
+        "YYYY-MM-DD" if period == "day" else "YYYY-MM",
+        sorted(FAILURE_STATUSES),
+        channel,
+        since,
+        until,
+    )
+    out: dict[tuple[str, str], RailAggregate] = {}
+    for r in rows:
+        key = (str(r["channel"]), str(r["period"]))
+        agg = out.get(key)
+        if agg is None:
+            agg = out[key] = RailAggregate(*key)
+        agg.volume += int(r["volume"])
+        agg.settled += int(r["settled"])
+        agg.failed += int(r["failed"])
+        if r["settled"]:
+            ccy = str(r["currency"]).strip()
+            total = agg.amount.get(ccy, Decimal(0)) + r["amount"]
+            agg.amount[ccy] = total.quantize(Decimal(1).scaleb(-minor_units(ccy)))
+    return [out[k] for k in sorted(out)]

@@ -25,7 +25,7 @@ from paygate.domain import PaymentStatus, can_transition
 from paygate.errors import FieldError, StateError, UnsupportedMessage, ValidationFailed
 from paygate.messages.statements import Statement
 from paygate.recon import repository as repo
-from paygate.recon.breaks import Break, check_continuity
+from paygate.recon.breaks import Break, check_continuity, statement_conflict
 from paygate.recon.csv_import import CsvMapping, import_csv
 from paygate.recon.gateway_records import first_seen, load_records
 from paygate.recon.matching import MatchResult, Tolerances, match
@@ -165,7 +165,7 @@ def parse_statement(
         statements = detect_and_parse(data)
     except UnsupportedMessage as exc:
         raise ValidationFailed(
-            "the statement is not camt.053, MT940, MT950 or a CSV settlement file",
+            "the statement is not camt.053, camt.054, MT940, MT950 or a CSV settlement file",
             [FieldError("/statement", exc.detail)],
         ) from exc
     pages: list[_Page] = []
@@ -185,6 +185,29 @@ def _statement_date(pages: Sequence[_Page], lines: Sequence[StatementLine]) -> d
         return max(closing)
     dates = Counter(ln.value_date for ln in lines if not ln.is_fee)
     return dates.most_common(1)[0][0] if dates else None
+
+
+def _conflict(line: StatementLine, stored: dict[str, Any]) -> Break:
+    def says(amount: Any, cd: Any, currency: Any, value_date: Any) -> str:
+        return f"{cd} {amount} {str(currency or '').strip()} value {value_date}"
+
+    before = says(
+        stored.get("amount"),
+        stored.get("credit_debit"),
+        stored.get("currency"),
+        stored.get("value_date"),
+    )
+    now = says(line.amount, line.credit_debit, line.currency, line.value_date)
+    return statement_conflict(
+        line.channel,
+        line.line_id,
+        currency=line.currency,
+        stored_amount=stored.get("amount"),
+        amount=line.amount,
+        content_hash=line.content_hash,
+        detail=f"line re-sent with different content: first imported as {before}, now {now}"
+        " (the first import stands)",
+    )
 
 
 async def run_reconciliation(
@@ -225,7 +248,7 @@ async def run_reconciliation(
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"recon:{channel}")
         lines: list[StatementLine] = []
         charges: dict[str, Decimal] = {}
-        continuity: list[Break] = []
+        import_breaks: list[Break] = []  # balance discontinuity, re-sent lines
         added = 0
         statement_pk: int | None = None
         prev_in_file: repo.StatementHeader | None = None
@@ -249,9 +272,12 @@ async def run_reconciliation(
                     currency=head.currency,
                 )
                 if brk is not None:
-                    continuity.append(brk)
+                    import_breaks.append(brk)
+            import_breaks.extend(_conflict(ln, row) for ln, row in imported.conflicts)
             # Charges follow the line to the id it was first imported under.
-            for original, line in zip(page.lines, imported.lines, strict=True):
+            clashing = {id(ln) for ln, _ in imported.conflicts}
+            kept = [ln for ln in page.lines if id(ln) not in clashing]
+            for original, line in zip(kept, imported.lines, strict=True):
                 if original.line_id in page.charges:
                     charges[line.line_id] = page.charges[original.line_id]
             lines.extend(imported.lines)
@@ -270,17 +296,36 @@ async def run_reconciliation(
             already_resolved=resolved,
             charges=charges,
         )
-        for brk in continuity:
+        for brk in import_breaks:
             (result.suppressed if brk.fingerprint in resolved else result.breaks).append(brk)
         result.counters["breaks"] = len(result.breaks)
-        result.counters["break.balance_discontinuity"] = sum(
-            1 for b in continuity if b.fingerprint not in resolved
-        )
+        for kind in ("balance_discontinuity", "statement_conflict"):
+            result.counters[f"break.{kind}"] = sum(
+                1 for b in import_breaks if b.kind.value == kind and b.fingerprint not in resolved
+            )
         await repo.create_run(conn, run_id, channel, as_of, statement_pk)
         await repo.save_matches(conn, run_id, result.matches)
         break_ids = await repo.save_breaks(conn, run_id, result.breaks)
+        # The operations view of the rail beside the run: each day of the window and the
+        # statement's month (volume, success rate, settled amount).
+        start = dt.datetime.combine(since.astimezone(dt.UTC).date(), dt.time(), tzinfo=dt.UTC)
+        end = dt.datetime.combine(stmt_date + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        month = dt.datetime.combine(stmt_date.replace(day=1), dt.time(), tzinfo=dt.UTC)
+        next_month = (month + dt.timedelta(days=32)).replace(day=1)
+        aggregates = [
+            *await repo.rail_aggregates(conn, "day", channel=channel, since=start, until=end),
+            *await repo.rail_aggregates(
+                conn, "month", channel=channel, since=month, until=next_month
+            ),
+        ]
         report = summarize(
-            result, records, todo_lines, run_id=str(run_id), as_of=as_of, generated_at=generated
+            result,
+            records,
+            todo_lines,
+            run_id=str(run_id),
+            as_of=as_of,
+            generated_at=generated,
+            aggregates=aggregates,
         )
         paths = write_reports(report, reports_dir, f"recon-{channel}-{run_id}")
         full = report.to_dict()

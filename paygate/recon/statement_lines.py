@@ -1,4 +1,4 @@
-"""Parsed statements (camt.053, MT940, MT950) to reconciliation ``StatementLine``s.
+"""Parsed statements (camt.053, camt.054, MT940, MT950) to reconciliation ``StatementLine``s.
 
 Pure: no I/O. Fee entries (BkTxCd ``CHRG`` / MT ``NCHG``) become ``is_fee`` lines; a batch
 booking stays one line carrying its item count; references are mapped so the matcher finds
@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 
 from paygate.errors import UnsupportedMessage
-from paygate.messages.camt import parse_camt053
+from paygate.messages.camt import read_camt
 from paygate.messages.mt.statement import parse_mt_statements
 from paygate.messages.statements import Statement, StatementEntry
+from paygate.messages.xsd import read_iso
 from paygate.recon.records import NOT_PROVIDED, CreditDebit, StatementLine, content_hash
 
+CAMT_KINDS = ("camt.053", "camt.054")
 FEE_CODES = frozenset({"CHRG", "NCHG", "FEES", "COMM"})
 _CODE = re.compile(r"/(EREF|TXID|UETR|BTCH|FEE)/([^\s/]+)(?:/([^\s/]+))?")
 
@@ -120,11 +122,16 @@ def lines_from_statement(
 
 
 def detect_and_parse(data: bytes) -> list[Statement]:
-    """camt.053 (XML), or MT940 / MT950 (SWIFT FIN text), chosen by content."""
+    """camt.053 statements or camt.054 debit/credit notifications (XML, by the Document
+    namespace), or MT940 / MT950 (SWIFT FIN text), chosen by content. A camt.054
+    notification carries no balances: its entries become lines like a statement's."""
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:512]
     if head.startswith(b"<"):
-        return parse_camt053(data)
+        iso = read_iso(data)
+        if iso.kind not in CAMT_KINDS:
+            raise UnsupportedMessage(f"expected camt.053 or camt.054, got {iso.message_id}")
+        return read_camt(iso, iso.kind)
     text = data.decode("utf-8", errors="replace")
     if (":20:" in text and ":61:" in text) or ":60F:" in text or ":25:" in text:
         return parse_mt_statements(text)
-    raise UnsupportedMessage("not a camt.053, MT940 or MT950 statement")
+    raise UnsupportedMessage("not a camt.053, camt.054, MT940 or MT950 statement")

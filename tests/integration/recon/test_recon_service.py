@@ -4,6 +4,7 @@ idempotent import, resolved breaks stay resolved, balance continuity."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections import Counter
@@ -14,6 +15,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from paygate.messages.camt import build_camt053, build_camt054, parse_camt053
 from paygate.recon.service import ResolveAction, resolve_break, run_reconciliation
 from simulators import RailsHandle
 from tests.integration.recon.recon_world import (
@@ -191,3 +193,88 @@ async def test_card_csv_settlement_file_net_includes_fee(
     assert len(want) == 2 and await break_refs(pool, run) == want
     assert run.summary["matched"] == 4
     assert run.summary["counters"]["fee_lines"] >= 4  # the card fee, stated per row
+
+
+async def test_camt054_notifications_import_and_match_like_the_statement(
+    rails: RailsHandle, pool: Any, tmp_path: Path
+) -> None:
+    """The rail's day as camt.054 debit/credit notifications (built from its camt.053 with
+    paygate's own camt.054 builder): imported through the same path, matched, idempotent."""
+    base = rails.base_url("rtgs")
+    await book_day(pool, base, "N54", count=4)
+    _, camt053 = await statement(base, "camt053", plant="amount:1", seed="9")
+    stmts = parse_camt053(camt053)
+    data = build_camt054(stmts, msg_id="NTF-1", created=OPEN_TIME + dt.timedelta(hours=10))
+    run = await run_reconciliation(
+        pool, channel="rtgs", data=data, as_of=AS_OF, reports_dir=tmp_path
+    )
+    assert run.lines_seen == run.lines_added == 8  # 4 payments + 4 fee entries
+    assert [b.kind.value for b in run.breaks] == ["amount_mismatch"]
+    assert run.summary["matched"] == 3
+    again = await run_reconciliation(
+        pool, channel="rtgs", data=data, as_of=AS_OF, reports_dir=tmp_path
+    )
+    assert again.lines_added == 0 and again.summary["matched"] == 0
+    async with pool.acquire() as conn:
+        sources = await conn.fetch("SELECT source FROM recon_statements")
+    assert [r["source"] for r in sources] == ["camt.054.001.08"]
+    # The report carries the rail's operations figures: the day and the month.
+    report = json.loads(Path(run.report_paths["json"]).read_text())
+    assert [(a["period"], a["volume"], a["settled"]) for a in report["aggregates"]] == [
+        (DAY.isoformat(), 5, 4),
+        (DAY.isoformat()[:7], 5, 4),
+    ]
+    assert "Per rail and period" in Path(run.report_paths["html"]).read_text()
+
+
+async def test_line_resent_with_different_content_is_a_conflict(
+    rails: RailsHandle, pool: Any, tmp_path: Path
+) -> None:
+    """The rail re-sends its statement under the same id with one entry's amount changed:
+    the first version stands and the change is a break, not silently skipped."""
+    base = rails.base_url("rtgs")
+    await book_day(pool, base, "CF", count=3)
+    _, data = await statement(base, "camt053")
+    first = await run_reconciliation(
+        pool, channel="rtgs", data=data, as_of=AS_OF, reports_dir=tmp_path
+    )
+    assert first.summary["matched"] == 3 and not first.breaks
+    (stmt,) = parse_camt053(data)
+    pos = next(i for i, e in enumerate(stmt.entries) if e.transaction_code != "CHRG")
+    changed = stmt.entries[pos]
+    entries = list(stmt.entries)
+    entries[pos] = dataclasses.replace(changed, amount=changed.amount + 1)
+    resent = build_camt053(
+        [dataclasses.replace(stmt, entries=entries)],
+        msg_id="RESENT",
+        created=OPEN_TIME + dt.timedelta(hours=11),
+    )
+    second = await run_reconciliation(
+        pool, channel="rtgs", data=resent, as_of=AS_OF, reports_dir=tmp_path
+    )
+    (brk,) = second.breaks
+    line_id = f"{stmt.statement_id}#{pos + 1}"
+    assert (brk.kind.value, brk.line_ids, brk.grade.value) == (
+        "statement_conflict",
+        (line_id,),
+        "high",
+    )
+    assert (brk.expected, brk.actual) == (changed.amount, changed.amount + 1)
+    assert second.lines_added == 0 and second.summary["matched"] == 0
+    async with pool.acquire() as conn:
+        stored = await conn.fetchval(
+            "SELECT amount FROM recon_statement_lines WHERE line_id = $1", line_id
+        )
+    assert stored == changed.amount  # the first import stands
+    await resolve_break(
+        pool,
+        second.run_id,
+        second.break_ids[0],
+        operator="ops-li",
+        action=ResolveAction.ACCEPT,
+        reason="rail confirmed the first version",
+    )
+    third = await run_reconciliation(
+        pool, channel="rtgs", data=resent, as_of=AS_OF, reports_dir=tmp_path
+    )
+    assert not third.breaks and third.summary["suppressed"] == 1

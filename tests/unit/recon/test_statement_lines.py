@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from paygate.errors import UnsupportedMessage
-from paygate.messages.camt import build_camt053
+from paygate.messages.camt import build_camt053, build_camt054
 from paygate.messages.mt.statement import build_mt940
 from paygate.messages.statements import Balance, Statement, StatementEntry
 from paygate.recon.gateway_records import to_records
@@ -107,6 +107,26 @@ def test_camt053_payment_fee_and_batch_lines() -> None:
     assert batch.batch_count == 3 and batch.tx_id == "MSG9" and batch.end_to_end_id is None
     assert [ln.line_id for ln in lines] == ["S1#1", "S1#2", "S1#3"]
     assert len({ln.content_hash for ln in lines}) == 3
+
+
+def test_camt054_notification_lines_are_the_statements_lines() -> None:
+    entries = [_payment(1, "100.00"), _fee(1, "2.50"), _batch()]
+    created = datetime(2026, 11, 24, 18, tzinfo=UTC)
+    data = build_camt054([_statement(entries)], msg_id="N1", created=created)
+    stmts = detect_and_parse(data)
+    assert [s.source for s in stmts] == ["camt.054.001.08"]
+    assert stmts[0].opening_balance is None and stmts[0].closing_balance is None
+    as_notification = lines_from_statement(stmts[0], channel="rtgs", statement_id="S1")
+    as_statement = lines_from_statement(
+        detect_and_parse(_camt(entries))[0], channel="rtgs", statement_id="S1"
+    )
+    assert as_notification == as_statement
+
+
+def test_other_iso_messages_are_not_statements() -> None:
+    data = _camt([_payment(1, "1.00")]).replace(b"camt.053.001.08", b"pacs.002.001.10")
+    with pytest.raises(UnsupportedMessage):
+        detect_and_parse(data)
 
 
 def test_mt940_lines_carry_txid_e2e_and_uetr() -> None:
