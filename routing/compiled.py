@@ -72,8 +72,17 @@ def _hhmm(t: dt.time) -> str:
     return t.strftime("%H:%M")
 
 
+# One local day of a calendar in UTC timestamps: [start, end) of the day and the intervals
+# [open, close-or-cut-off) when the rail takes payments, or None on a day whose UTC offset
+# changes (wall-clock seconds are then not elapsed seconds: the caller converts instead).
+_Day = tuple[float, float, tuple[tuple[float, float], ...] | None]
+_MAX_DAYS = 1024
+
+
 class CompiledCalendar:
     __slots__ = (
+        "_day",
+        "_days",
         "_holidays",
         "always_open",
         "cutoff",
@@ -96,6 +105,8 @@ class CompiledCalendar:
         self.cutoff = None if cal.cutoff is None else _seconds(cal.cutoff)
         self.holiday_country = cal.holiday_country
         self._holidays: dict[int, frozenset[dt.date]] = {}
+        self._days: dict[dt.date, _Day] = {}
+        self._day: _Day | None = None
         spans = ", ".join(
             f"{'/'.join(d.value.title() for d in h.days)} {_hhmm(h.open)}-{_hhmm(h.close)}"
             for h in cal.hours
@@ -110,6 +121,54 @@ class CompiledCalendar:
             dates = frozenset(holidays.country_holidays(self.holiday_country, years=year).keys())
             self._holidays[year] = dates
         return dates
+
+    def open_at(self, now_ts: float) -> bool | None:
+        """Whether the rail takes payments at UTC timestamp `now_ts`, from a per-day cache
+        (no time zone conversion on a hit); None on a DST-change day: ask `closed_reason`.
+        Agrees with `closed_reason(...) is None` to the microsecond."""
+        day = self._day
+        if day is None or not day[0] <= now_ts < day[1]:
+            day = self._load_day(now_ts)
+            if day is None:
+                return None
+        intervals = day[2]
+        if intervals is None:
+            return None
+        for start, end in intervals:  # noqa: SIM110 - a loop, not a generator: hot path
+            if start <= now_ts < end:
+                return True
+        return False
+
+    def _load_day(self, now_ts: float) -> _Day | None:
+        date = dt.datetime.fromtimestamp(now_ts, self.tz).date()
+        day = self._days.get(date)
+        if day is None:
+            day = self._build_day(date)
+            if len(self._days) >= _MAX_DAYS:
+                self._days.clear()
+            self._days[date] = day
+        if not day[0] <= now_ts < day[1]:
+            return None
+        self._day = day  # one tuple store: safe to share between threads
+        return day
+
+    def _build_day(self, date: dt.date) -> _Day:
+        start = dt.datetime.combine(date, dt.time(), self.tz)
+        end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), self.tz)
+        lo, hi = start.timestamp(), end.timestamp()
+        last = dt.datetime.fromtimestamp(hi - 1, self.tz)
+        if hi - lo != _DAY or start.utcoffset() != last.utcoffset():
+            return (lo, hi, None)
+        if self.always_open:
+            return (lo, hi, ((lo, hi),))
+        intervals: list[tuple[float, float]] = []
+        if self.holiday_country is None or date not in self.holiday_dates(date.year):
+            for open_, close in self.windows[date.weekday()]:
+                if self.cutoff is not None and close > self.cutoff:
+                    close = self.cutoff
+                if open_ < close:
+                    intervals.append((lo + open_, lo + close))
+        return (lo, hi, tuple(intervals))
 
     def closed_reason(self, local: dt.datetime) -> str | None:
         """Why the rail takes no payment for today at local time `local`, or None if open."""
@@ -371,7 +430,15 @@ class CompiledRule:
 
 
 class CompiledWeights:
-    __slots__ = ("default", "failure_cost", "failure_rate", "latency_rates", "products", "unit")
+    __slots__ = (
+        "default",
+        "failure_cost",
+        "failure_odds",
+        "failure_rate",
+        "latency_rates",
+        "products",
+        "unit",
+    )
 
     def __init__(self, config: RoutingConfig) -> None:
         w = config.weights
@@ -383,6 +450,15 @@ class CompiledWeights:
         self.unit = all(x == 1 for x in (w.default.fee, w.default.latency, w.default.risk))
         self.failure_cost = w.failure_cost
         self.failure_rate = w.failure_cost_rate
+        # dec4(1 - success rate) by success rate: a memo of a pure function (bounded).
+        self.failure_odds: dict[float, Decimal] = {}
+
+    def odds(self, success: float) -> Decimal:
+        odds = dec4(1.0 - success)
+        if len(self.failure_odds) >= 4096:
+            self.failure_odds.clear()
+        self.failure_odds[success] = odds
+        return odds
 
 
 class CompiledConfig:

@@ -11,7 +11,6 @@ from routing.compiled import (
     CompiledChannel,
     CompiledConfig,
     CompiledRule,
-    dec4,
     fee_from_bands,
     latency_penalty,
 )
@@ -25,6 +24,9 @@ _ZERO = Decimal(0)
 _RISK_QUANTUM = Decimal("0.0001")
 _OPEN = BreakerState.OPEN
 _HALF_OPEN = BreakerState.HALF_OPEN
+# `_check` returns this object (compared by identity) for a rail outside its hours, so that
+# ranking builds no message; `check` replaces it with the full reason when explaining.
+_CLOSED: str = type("_Closed", (str,), {"__slots__": ()})("closed")
 
 # A rail that passed every hard constraint: fee, expected seconds to settle, its state.
 _Fit = tuple[Decimal, float, ChannelState]
@@ -41,6 +43,7 @@ class _Evaluation:
         "cross",
         "locals",
         "now",
+        "now_ts",
         "priority",
         "req",
         "scored",
@@ -57,6 +60,7 @@ class _Evaluation:
         self.cc = cc
         self.snapshot = snapshot.channels
         self.now = now
+        self.now_ts = now.timestamp()
         debtor, creditor = req.debtor_country, req.creditor_country
         self.cross = debtor is not None and creditor is not None and debtor != creditor
         deadline = req.deadline
@@ -84,8 +88,10 @@ class _Evaluation:
 
     def check(self, ch: CompiledChannel) -> str | _Fit:
         result = self.checked.get(ch.id)
-        if result is None:
+        if result is None or result is _CLOSED:
             result = self._check(ch)
+            if result is _CLOSED:
+                result = ch.calendar.closed_reason(self.local(ch)) or _CLOSED
             self.checked[ch.id] = result
         return result
 
@@ -126,17 +132,22 @@ class _Evaluation:
             floor = state.protection if state.protection is not None else _ZERO
             if state.position - amount < floor:
                 return f"liquidity: position {state.position} - {amount} would fall below {floor}"
-        local = None
-        if not ch.calendar.always_open:
-            local = self.local(ch)
-            closed = ch.calendar.closed_reason(local)
-            if closed is not None:
-                return closed
+        cal = ch.calendar
+        if not cal.always_open:
+            is_open = cal.open_at(self.now_ts)
+            if is_open is None:  # a DST-change day: convert
+                closed = cal.closed_reason(self.local(ch))
+                if closed is not None:
+                    return closed
+            elif not is_open:
+                return _CLOSED
         latency = ch.latency
         if latency.fixed is not None:
             expected = latency.fixed
+        elif latency.period is not None:
+            expected = latency.period - self.now_ts % latency.period + latency.settle
         else:
-            expected = latency.expected_seconds(self.now.timestamp(), local or self.local(ch))
+            expected = latency.expected_seconds(self.now_ts, self.local(ch))
         if self.slack is not None and expected > self.slack:
             return f"cannot settle by the deadline (needs {expected:.0f}s, {self.slack:.0f}s left)"
         fee = ch.flat_fees.get(cur)
@@ -164,8 +175,11 @@ class _Evaluation:
         if success >= 1.0:
             risk = _ZERO
         else:
+            odds = cw.failure_odds.get(success)
+            if odds is None:
+                odds = cw.odds(success)
             exposure = cw.failure_cost + self.req.amount * cw.failure_rate
-            risk = (dec4(1.0 - success) * exposure).quantize(_RISK_QUANTUM)
+            risk = (odds * exposure).quantize(_RISK_QUANTUM)
         if self.unit:
             total = fee + latency + risk
         else:

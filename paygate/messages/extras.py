@@ -39,4 +39,14 @@ class TxExtras:
     instructed_reimbursement_agent: Agent | None = None  # 54a
 
     def __bool__(self) -> bool:
-        return any(getattr(self, name) for name in self.__dataclass_fields__)
+        return bool(
+            self.instructed_amount
+            or self.exchange_rate
+            or self.charges
+            or self.for_creditor_agent
+            or self.for_next_agent
+            or self.previous_instructing_agent
+            or self.settlement_times
+            or self.instructing_reimbursement_agent
+            or self.instructed_reimbursement_agent
+        )

@@ -32,7 +32,9 @@ _ADDRESS_FIELDS = (
 def write_address(b: Builder, parent: etree._Element, address: PostalAddress) -> None:
     node = b.sub(parent, "PstlAdr")
     for tag, attr in _ADDRESS_FIELDS:
-        b.opt(node, tag, getattr(address, attr))
+        value = getattr(address, attr)
+        if value is not None:
+            b.sub(node, tag, value)
     for line in address.address_lines:
         b.sub(node, "AdrLine", line)
 

@@ -47,6 +47,7 @@ def mt103_to_pacs008(text: str, *, msg_id: str, created: dt.datetime) -> tuple[b
     # 53a/54a name correspondents: the settlement is then by cover (COVE, with the
     # reimbursement agents in SttlmInf); otherwise directly over the accounts (INDA).
     extras = mt.extras
+    has_extras = bool(extras)
     reimbursed = extras.instructing_reimbursement_agent or extras.instructed_reimbursement_agent
     located = any(f.tag in ("53B", "54B") for f in mt.unmapped)
     method = "COVE" if reimbursed or located else "INDA"
@@ -59,7 +60,7 @@ def mt103_to_pacs008(text: str, *, msg_id: str, created: dt.datetime) -> tuple[b
         instructing_agent_bic=mt.sender_bic,
         instructed_agent_bic=mt.receiver_bic,
         settlement_method=method,
-        extras=[extras] if extras else None,
+        extras=[extras] if has_extras else None,
     )
     return xml, report
 

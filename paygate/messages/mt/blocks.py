@@ -203,9 +203,11 @@ def _parse_fields(body: str, first_line: int) -> list[MtField]:
     tag: str | None = None
     lines: list[str] = []
     tag_line = first_line
+    field_start = _FIELD_START.match
     for offset, raw in enumerate(body.split("\n")):
         number = first_line + offset
-        match = _FIELD_START.match(raw)
+        # Only a line starting with ":" can open a field: skip the regex for the others.
+        match = field_start(raw) if raw[:1] == ":" else None
         if match:
             if tag is not None:
                 fields.append(MtField(tag, "\n".join(lines), tag_line))

@@ -443,7 +443,6 @@ def _need_any(message: MtMessage, number: str) -> MtField:
 
 def _read_party(f: MtField) -> tuple[Party, Account]:
     lines = f.value.split("\n")
-    account = Account(other="NOTPROVIDED")
     if lines[0].startswith("/") or f.tag == "50F":
         ident = lines.pop(0)
         account = (
@@ -451,6 +450,8 @@ def _read_party(f: MtField) -> tuple[Party, Account]:
             if ident.startswith("/")
             else Account(other=ident[:34], scheme="PRTY")
         )
+    else:
+        account = Account(other="NOTPROVIDED")
     if f.option == "A":
         return Party(name=lines[0] if lines else "NOTPROVIDED", bic=lines[0]), account
     if f.option == "F":

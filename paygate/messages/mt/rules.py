@@ -235,30 +235,39 @@ def field_errors(message: MtMessage, *, strict_charset: bool = True) -> list[Fie
                 FieldError(f"line {message.first_line}", f"MT{mt} requires field :{group[0]}:")
             )
     for f in message.fields:
-        errors.extend(_check_field(mt, f, allowed, strict_charset))
+        error = _check_field(mt, f, allowed, strict_charset)
+        if error is not None:
+            errors.append(error)
     return errors
 
 
-def _check_field(mt: str, f: MtField, allowed: set[str], strict_charset: bool) -> list[FieldError]:
-    where = f"line {f.line}"
-    if f.tag not in allowed:
-        return [FieldError(where, f"field :{f.tag}: is not allowed in MT{mt}")]
-    if strict_charset and f.tag not in ("77T",) and not X_SET.match(f.value):
-        bad = sorted({c for c in f.value if not re.match(f"[{X_CHARS}\n]", c)})
-        return [FieldError(where, f":{f.tag}: has characters outside SWIFT set X: {bad!r}")]
-    pattern = _COMPILED.get(f.tag)
-    if pattern is not None and not pattern.match(f.value):
-        return [FieldError(where, f":{f.tag}: does not match its format")]
-    if f.tag in ("32A", "33B", "71F", "71G", "60F", "60M", "62F", "62M", "64", "65"):
-        raw = f.value[-15:] if f.tag != "32A" else f.value[9:]
-        amount = re.sub(r"^[A-Z]*\d{6}[A-Z]{3}|^[A-Z]{3}", "", f.value) if f.tag != "32A" else raw
+_AMOUNT_TAGS = frozenset({"32A", "33B", "71F", "71G", "60F", "60M", "62F", "62M", "64", "65"})
+_X_SET_MATCH = X_SET.match
+
+
+def _check_field(mt: str, f: MtField, allowed: set[str], strict_charset: bool) -> FieldError | None:
+    # The hot path (a valid field) builds no strings: ``where`` only on an error.
+    tag, value = f.tag, f.value
+    if tag not in allowed:
+        return FieldError(f"line {f.line}", f"field :{tag}: is not allowed in MT{mt}")
+    if strict_charset and tag != "77T" and not _X_SET_MATCH(value):
+        bad = sorted({c for c in value if not re.match(f"[{X_CHARS}\n]", c)})
+        return FieldError(f"line {f.line}", f":{tag}: has characters outside SWIFT set X: {bad!r}")
+    pattern = _COMPILED.get(tag)
+    if pattern is not None and not pattern.match(value):
+        return FieldError(f"line {f.line}", f":{tag}: does not match its format")
+    if tag in _AMOUNT_TAGS:
+        raw = value[-15:] if tag != "32A" else value[9:]
+        amount = re.sub(r"^[A-Z]*\d{6}[A-Z]{3}|^[A-Z]{3}", "", value) if tag != "32A" else raw
         if amount.count(",") != 1:
-            return [FieldError(where, f":{f.tag}: amount needs exactly one decimal comma")]
-    if f.tag in ("20", "21") and (
-        f.value.startswith("/") or f.value.endswith("/") or "//" in f.value
+            return FieldError(f"line {f.line}", f":{tag}: amount needs exactly one decimal comma")
+    if (tag == "20" or tag == "21") and (
+        value.startswith("/") or value.endswith("/") or "//" in value
     ):
-        return [FieldError(where, f":{f.tag}: must not start or end with '/' nor contain '//'")]
-    return []
+        return FieldError(
+            f"line {f.line}", f":{tag}: must not start or end with '/' nor contain '//'"
+        )
+    return None
 
 
 def validate_mt(message: MtMessage, *, strict_charset: bool = True) -> None:
