@@ -46,16 +46,28 @@ LIMITS = """### What limits it (py-spy against `paygate serve`, pg_stat_activity
   the canonical-JSON fingerprint + `model_dump` ~20%, JSON encoding of the documents for the
   INSERT and the response ~12%), on two cores shared with PostgreSQL, the load generator and the
   rails. The half-load p99 is dominated by CPU contention on those two cores.
-- **End to end.** Limited by lock contention, not CPU: sampling `pg_stat_activity` during the
-  drain shows on average ~16 backends waiting on a `transactionid` lock in
-  `INSERT INTO channel_usage ... ON CONFLICT DO UPDATE` (`channel_usage.reserve`). Every
-  dispatch transaction updates the same (channel, day) usage row and channel position row
-  first and holds them until COMMIT, so all dispatches to one rail serialise on ~7 round
-  trips. `transition` is now one statement (guarded UPDATE + event in one CTE), which shortens
-  that critical section, but the fix belongs in the dispatcher / `channel_usage`: reserve as
-  the last statement before COMMIT, or record usage as append-only rows summed periodically.
-  Next after that: the pool's reset query on every `acquire`/`release` (asyncpg
-  `Connection.reset`, a full round trip per transaction) and ~12 round trips per payment.
+- **End to end.** The dispatcher works per claimed batch (`Dispatcher.dispatch_batch`):
+  route every row in Python, then ONE transaction (attempt numbers; one set-based statement
+  over `unnest` arrays for the guarded `src -> routed -> submitted` updates, their events and
+  the submission rows; the usage/position reservation aggregated to one row per rail, in a
+  fixed order) committed before any send; the sends concurrently; the settled / accepted
+  answers recorded in ONE set-based transaction. Rejections, lost answers, "not taken",
+  liquidity alerts and no-channel rows keep the one-payment path, and a failed batch
+  transaction falls back to it. The pool no longer sends asyncpg's reset query on release
+  (`reset=` keeps only the rollback of an open transaction). About 9 round trips per batch of
+  64 instead of ~12 per payment; `pg_stat_activity` during the drain shows PostgreSQL mostly
+  idle and no lock waits worth naming. The limit is now CPU on the two shared cores:
+  py-spy on a dispatch process shows it ~98% busy, of which ~40% the channel exchange (MT103
+  / pacs.008 building ~18%, aiohttp client and the loopback socket write ~30%), ~9% routing
+  `decide`, ~6% re-validating the stored order (`PaymentOrder.model_validate`), ~12% asyncpg;
+  the simulated rails (in the bench process) and PostgreSQL take the rest of the two cores.
+  Steady-state drain is ~1,000/s; the figure above includes the start of the dispatch
+  processes' loops and the last batches' tail, so it is lower. Next: cheaper codecs and
+  routing per payment, reusing the parsed order from the claim, more cores.
+- Three runs of this code (2026-11-23, load average ~4 on the 2 cores from other test runs):
+  end to end 482 / 853 / 597 payments/s. Before it (same machine, same command): 130-232/s,
+  limited by `transactionid` lock waits on `channel_usage` and ~12 round trips per payment.
+  The intake rows move with the machine's load (echo 2469-8079 req/s in the same runs).
 - Same method on the code before the batcher (2026-11-22, three runs): intake 13-22% of echo,
   half-load p99 11-57 ms at 380-690 req/s; end to end 229-545/s (that code did not yet reserve
   channel usage in the dispatch transaction; with the batcher on the same code: 225-299/s).

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -27,13 +28,13 @@ from paygate.channels.base import ChannelResult, InquiryRequest, Outcome, Submis
 from paygate.channels.registry import ChannelEndpoint
 from paygate.channels.transport import Transport
 from paygate.config import Settings
-from paygate.domain import TERMINAL, PaymentStatus
+from paygate.domain import TERMINAL, PaymentOrder, PaymentStatus
 from paygate.engine.clock import Clock
 from paygate.engine.health import ChannelHealth
 from paygate.engine.merge_worker import MergeWorker
 from paygate.engine.metrics import Metrics
 from paygate.engine.routing_service import RoutingService, route_request
-from paygate.engine.usage import alert_liquidity
+from paygate.engine.usage import alert_liquidity, liquidity_shortfalls
 from paygate.errors import (
     ChannelError,
     ChannelUnavailable,
@@ -77,6 +78,20 @@ class Collaborators:
     merging: MergeWorker | None = None
 
 
+@dataclass
+class _Planned:
+    """A payment of a batch, routed and about to be submitted."""
+
+    row: repo.PaymentRow
+    order: PaymentOrder
+    endpoint: ChannelEndpoint
+    fee: Decimal | None
+    route_request: dict[str, Any]
+    routed_reason: str
+    routed_data: dict[str, Any]
+    reference: str = ""
+
+
 class Dispatcher:
     def __init__(self, c: Collaborators) -> None:
         self.c = c
@@ -111,7 +126,7 @@ class Dispatcher:
             if not rows:
                 await self.c.sleep(s.poll_interval_s)
                 continue
-            await asyncio.gather(*(self.handle(row) for row in rows))
+            await self.handle_batch(rows)
 
     async def run_until_idle(self, max_rounds: int = 10_000) -> None:
         """Process due work until none is left (tests and the CLI's one-shot mode)."""
@@ -119,7 +134,37 @@ class Dispatcher:
             rows = await repo.claim_due(self.c.pool, self.c.settings.dispatch_batch, self._lease_s)
             if not rows:
                 return
-            await asyncio.gather(*(self.handle(row) for row in rows))
+            await self.handle_batch(rows)
+
+    async def handle_batch(self, rows: list[repo.PaymentRow]) -> None:
+        """A claimed batch: payments due for dispatch go through ``dispatch_batch`` (one
+        transaction before the sends, one after); inquiries and the rest one by one."""
+        fresh = [r for r in rows if self._dispatchable(r)]
+        others = [r for r in rows if not self._dispatchable(r)]
+        await asyncio.gather(
+            self._guard(None, self.dispatch_batch(fresh)),
+            *(self.handle(row) for row in others),
+        )
+
+    @staticmethod
+    def _dispatchable(row: repo.PaymentRow) -> bool:
+        return not (
+            row.status in TERMINAL
+            or row.next_action == "inquire"
+            or row.status in (S.SUBMITTED, S.UNKNOWN, S.ACCEPTED)
+        )
+
+    async def _guard(self, payment_id: uuid.UUID | None, work: Awaitable[None]) -> None:
+        """What ``handle`` does with a failure: log it; the lease hands the payment back."""
+        pid = str(payment_id) if payment_id is not None else "batch"
+        try:
+            await work
+        except StateError as exc:
+            log.info("payment moved concurrently; skipped", payment_id=pid, error=str(exc))
+        except (asyncpg.PostgresError, OSError, ChannelError) as exc:
+            log.warning("work item failed; will retry after lease", payment_id=pid, error=str(exc))
+        except Exception:
+            log.exception("work item crashed; will retry after lease", payment_id=pid)
 
     async def handle(self, row: repo.PaymentRow) -> None:
         try:
@@ -146,6 +191,10 @@ class Dispatcher:
         merging = self.c.merging
         if merging is not None and await merging.intake(row):
             return  # put aside for merging: the merge worker takes it from here
+        await self._dispatch_one(row)
+
+    async def _dispatch_one(self, row: repo.PaymentRow) -> None:
+        merging = self.c.merging
         order = row.order
         now = self.c.clock.now()
         merged = merging is not None and merging.is_aggregate(row)
@@ -249,6 +298,206 @@ class Dispatcher:
         sub = SubmissionRequest(reference=reference, order=order, now=now)
         await self._send(row.id, endpoint, sub, S.SUBMITTED)
 
+    async def dispatch_batch(self, rows: list[repo.PaymentRow]) -> None:
+        """``dispatch`` for a claimed batch, with the same sequence and guarantees: route each
+        payment (pure); in ONE transaction write, for all of them, what ``_dispatch_one``
+        writes for one (guarded transitions, events, submission rows, the lease as the
+        inquiry fallback, then the usage reservation aggregated per rail); only after COMMIT
+        send them all concurrently; record the answers in ONE transaction. A payment that
+        fails its ``status = src`` guard is skipped, not sent. Anything unusual (no channel,
+        a liquidity alert, a rejection, a lost answer, a rail that never took it) takes the
+        one-payment path, and a failed batch transaction falls back to it entirely."""
+        merging = self.c.merging
+        if merging is not None:
+            taken = await asyncio.gather(*(self._intake(merging, row) for row in rows))
+            rows = [row for row, put_aside in zip(rows, taken, strict=True) if not put_aside]
+        if not rows:
+            return
+        now = self.c.clock.now()
+        snapshot = self.c.health.snapshot(now)
+        # Read with the decisions (no await in between), as in ``_dispatch_one``.
+        config_version = self.c.routing.version
+        planned: list[_Planned] = []
+        alone: list[repo.PaymentRow] = []
+        for row in rows:
+            try:
+                order = row.order
+                merged = merging is not None and merging.is_aggregate(row)
+                request = route_request(
+                    order, str(row.id), client=str(row.client_id), merged=merged, now=now
+                )
+                if liquidity_shortfalls(snapshot, request.amount):
+                    alone.append(row)  # the alert events are written by the one-payment path
+                    continue
+                decision = self.c.routing.decide(request, snapshot, now, exclude=row.tried_channels)
+            except Exception:
+                log.exception("work item crashed; will retry after lease", payment_id=str(row.id))
+                continue
+            channel = decision.channel
+            endpoint = self.c.endpoints.get(channel) if channel is not None else None
+            if channel is None or endpoint is None:
+                alone.append(row)
+                continue
+            fee = (
+                decision.fee
+                if decision.fee is not None
+                else self.c.routing.fee_of(channel, order.amount.value, order.amount.currency)
+            )
+            why = decision.rule or "best score"
+            fallbacks = ", ".join(decision.fallbacks) or "none"
+            planned.append(
+                _Planned(
+                    row=row,
+                    order=order,
+                    endpoint=endpoint,
+                    fee=fee,
+                    route_request=request.model_dump(mode="json"),
+                    routed_reason=f"routed to {channel} ({why}); fallbacks: {fallbacks}",
+                    routed_data={
+                        "channel": channel,
+                        "fee": str(fee),
+                        "rule": decision.rule,
+                        "fallbacks": decision.fallbacks,
+                        "config_version": config_version,
+                    },
+                )
+            )
+        solo = [self._guard(row.id, self._dispatch_one(row)) for row in alone]
+        if not planned:
+            await asyncio.gather(*solo)
+            return
+        try:
+            async with self.c.pool.acquire() as conn, conn.transaction():
+                attempts = await repo.attempts_of(conn, [p.row.id for p in planned])
+                items = []
+                for p in planned:
+                    attempt = attempts[p.row.id]
+                    p.reference = submission_reference(p.row.id, attempt)
+                    items.append(
+                        repo.Dispatch(
+                            payment_id=p.row.id,
+                            src=p.row.status,
+                            channel=p.endpoint.id,
+                            fee=p.fee,
+                            route_request=p.route_request,
+                            routed_reason=p.routed_reason,
+                            routed_data=p.routed_data,
+                            reference=p.reference,
+                            attempt=attempt,
+                            submitted_reason=f"submitted to {p.endpoint.id} as {p.reference}",
+                        )
+                    )
+                written = await repo.submit_many(conn, items, self._lease_s)
+                # Last: the usage and position rows are shared by every payment to a rail.
+                await channel_usage.reserve_many(
+                    conn,
+                    [
+                        (p.endpoint.id, p.order.amount.value, p.order.amount.currency)
+                        for p in planned
+                        if p.row.id in written
+                    ],
+                    now,
+                )
+        except (asyncpg.PostgresError, StateError) as exc:
+            # Nothing of the batch was committed: give each payment its own transaction, so
+            # one bad row cannot hold the others back.
+            log.warning("batch dispatch failed; one by one", error=str(exc), size=len(planned))
+            solo.extend(self._guard(p.row.id, self._dispatch_one(p.row)) for p in planned)
+            await asyncio.gather(*solo)
+            return
+        sends = []
+        for p in planned:
+            if p.row.id in written:
+                sends.append(p)
+            else:
+                log.info("payment moved concurrently; skipped", payment_id=str(p.row.id))
+        results = await asyncio.gather(
+            *(self._guarded_exchange(p) for p in sends),
+            *solo,
+        )
+        answers = [
+            (p, r) for p, r in zip(sends, results[: len(sends)], strict=True) if r is not None
+        ]
+        await self._record_batch(answers)
+
+    async def _intake(self, merging: MergeWorker, row: repo.PaymentRow) -> bool:
+        """``merging.intake``; True (left to the lease) if it failed."""
+        put_aside = True
+
+        async def run() -> None:
+            nonlocal put_aside
+            put_aside = await merging.intake(row)
+
+        await self._guard(row.id, run())
+        return put_aside
+
+    async def _guarded_exchange(self, p: _Planned) -> ChannelResult | None:
+        sub = SubmissionRequest(reference=p.reference, order=p.order, now=self.c.clock.now())
+        result: ChannelResult | None = None
+
+        async def run() -> None:
+            nonlocal result
+            result = await self._exchange(p.row.id, p.endpoint, sub, S.SUBMITTED)
+
+        await self._guard(p.row.id, run())
+        return result
+
+    async def _record_batch(self, answers: list[tuple[_Planned, ChannelResult]]) -> None:
+        """``apply`` for a batch of answers: settled, accepted and received in ONE
+        transaction; rejections (release, failover) one by one through ``apply``."""
+        easy: list[tuple[_Planned, ChannelResult, repo.Answer]] = []
+        hard: list[tuple[_Planned, ChannelResult]] = []
+        src = S.SUBMITTED
+        poll = self._poll_delay()
+        for p, result in answers:
+            channel, reference = p.endpoint.id, p.reference
+            if result.outcome == Outcome.SETTLED:
+                answer = repo.Answer(
+                    p.row.id, reference, src, S.SETTLED, f"{channel} settled {reference}",
+                    "settled", result.fee, None, None,
+                )  # fmt: skip
+            elif result.outcome in (Outcome.ACCEPTED, Outcome.RECEIVED):
+                dst = S.ACCEPTED if result.outcome == Outcome.ACCEPTED else src
+                answer = repo.Answer(
+                    p.row.id, reference, src, dst,
+                    f"{channel} accepted {reference}; settlement pending",
+                    "accepted", None, "inquire", poll,
+                )  # fmt: skip
+            else:
+                hard.append((p, result))
+                continue
+            easy.append((p, result, answer))
+
+        async def one(p: _Planned, result: ChannelResult) -> None:
+            await self._guard(
+                p.row.id, self.apply(p.row.id, p.endpoint.id, p.reference, src, result)
+            )
+
+        recorded: set[uuid.UUID] = set()
+        if easy:
+            try:
+                async with self.c.pool.acquire() as conn, conn.transaction():
+                    recorded = await repo.record_many(conn, [a for _, _, a in easy])
+                    if self.c.merging is not None:  # an aggregate's outcome reaches its items
+                        for p, result, a in easy:
+                            if p.row.id in recorded:
+                                code = f" ({result.reason_code})" if result.reason_code else ""
+                                why = (
+                                    f"{p.endpoint.id}{code}: "
+                                    f"{result.reason_text or result.outcome.value}"
+                                )
+                                await self.c.merging.after_outcome(conn, p.row.id, a.dst, why)
+            except (asyncpg.PostgresError, StateError) as exc:
+                log.warning("batch outcome failed; one by one", error=str(exc), size=len(easy))
+                hard.extend((p, result) for p, result, _ in easy)
+                easy = []
+        for p, _, a in easy:
+            if p.row.id in recorded:
+                self.c.metrics.transitions.labels(a.dst.value, p.endpoint.id).inc()
+            else:
+                log.info("payment moved concurrently; skipped", payment_id=str(p.row.id))
+        await asyncio.gather(*(one(p, result) for p, result in hard))
+
     async def _send(
         self,
         payment_id: uuid.UUID,
@@ -256,16 +505,28 @@ class Dispatcher:
         sub: SubmissionRequest,
         src: PaymentStatus,
     ) -> None:
+        result = await self._exchange(payment_id, endpoint, sub, src)
+        if result is not None:
+            await self.apply(payment_id, endpoint.id, sub.reference, src, result)
+
+    async def _exchange(
+        self,
+        payment_id: uuid.UUID,
+        endpoint: ChannelEndpoint,
+        sub: SubmissionRequest,
+        src: PaymentStatus,
+    ) -> ChannelResult | None:
+        """Send a recorded submission. Returns the rail's answer for ``apply`` to record, or
+        None when there is none: a lost answer (recorded as unknown) or a request the rail
+        never took (recorded as not received), both already written here."""
         try:
             call = endpoint.adapter.submit_call(sub)
         except MessageError as exc:
             # The order cannot be expressed in this rail's format: nothing was sent, so this is
             # a definitive refusal by this channel and failover is safe.
-            refusal = ChannelResult(
+            return ChannelResult(
                 Outcome.REJECTED, "FF01", f"not expressible as {endpoint.adapter.protocol}: {exc}"
             )
-            await self.apply(payment_id, endpoint.id, sub.reference, src, refusal)
-            return
         started = time.perf_counter()
         try:
             reply = await self.c.transport.send(endpoint.base_url, call)
@@ -273,11 +534,11 @@ class Dispatcher:
         except ChannelUnavailable as exc:
             self.c.health.record(endpoint.id, ok=False, latency_ms=None, now=self.c.clock.now())
             await self._not_taken(payment_id, endpoint.id, sub.reference, src, str(exc))
-            return
+            return None
         except ChannelError as exc:  # OutcomeUnknown and unreadable answers alike
             self.c.health.record(endpoint.id, ok=False, latency_ms=None, now=self.c.clock.now())
             await self._unknown(payment_id, endpoint.id, sub.reference, src, str(exc))
-            return
+            return None
         elapsed = time.perf_counter() - started
         self.c.metrics.submission_latency.labels(endpoint.id, result.outcome.value).observe(elapsed)
         self.c.health.record(
@@ -286,7 +547,7 @@ class Dispatcher:
             latency_ms=elapsed * 1000,
             now=self.c.clock.now(),
         )
-        await self.apply(payment_id, endpoint.id, sub.reference, src, result)
+        return result
 
     # ---- outcomes ----------------------------------------------------------------------
 

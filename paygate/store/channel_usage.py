@@ -54,6 +54,33 @@ async def reserve(
     )
 
 
+async def reserve_many(conn: Conn, items: list[tuple[str, Decimal, str]], now: dt.datetime) -> None:
+    """``reserve`` for a batch of (channel, amount, currency): one aggregated row per channel
+    and per (channel, currency), updated in a fixed order (usage rows sorted by channel, then
+    position rows sorted by channel and currency) so that concurrent batches and ``release``
+    (usage, then position) never wait on each other in a cycle."""
+    if not items:
+        return
+    day = business_day(now)
+    usage: dict[str, tuple[Decimal, int]] = {}
+    held: dict[tuple[str, str], Decimal] = {}
+    for channel, amount, currency in items:
+        total, count = usage.get(channel, (Decimal(0), 0))
+        usage[channel] = (total + amount, count + 1)
+        held[(channel, currency)] = held.get((channel, currency), Decimal(0)) + amount
+    await conn.executemany(
+        "INSERT INTO channel_usage AS u (channel, day, amount, count) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (channel, day) DO UPDATE "
+        "SET amount = u.amount + EXCLUDED.amount, count = u.count + EXCLUDED.count",
+        [(channel, day, total, count) for channel, (total, count) in sorted(usage.items())],
+    )
+    await conn.executemany(
+        "UPDATE channel_positions SET position = position - $3, updated_at = now() "
+        "WHERE channel = $1 AND currency = $2",
+        [(channel, currency, total) for (channel, currency), total in sorted(held.items())],
+    )
+
+
 async def release(conn: Conn, payment_id: uuid.UUID, channel: str) -> None:
     """Undo the reservation the payment's last routing to ``channel`` made."""
     row = await conn.fetchrow(

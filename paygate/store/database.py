@@ -17,6 +17,18 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset on release, minus the round trip.
+
+    asyncpg still rolls back a transaction left open and drops listeners before calling this
+    (``Connection._reset``); what its default reset query adds (``RESET ALL``, ``UNLISTEN *``,
+    ``CLOSE ALL``, ``pg_advisory_unlock_all()``) undoes session state paygate never leaves
+    behind on a pooled connection: no ``SET`` outside ``SET LOCAL``, no LISTEN, no cursors
+    outside transactions, advisory locks only transaction-scoped (the migration lock is
+    session-scoped but released in a ``finally`` before the connection goes back).
+    """
+
+
 @dataclass
 class Database:
     pool: asyncpg.Pool
@@ -47,6 +59,7 @@ async def open_database(settings: Settings, *, run_migrations: bool = True) -> D
         min_size=settings.db_pool_min,
         max_size=settings.db_pool_max,
         init=_init_connection,
+        reset=_keep_session,
     )
     if run_migrations:
         async with pool.acquire() as conn:

@@ -493,3 +493,167 @@ async def submissions_for(conn: Conn, payment_ids: Iterable[uuid.UUID]) -> list[
 async def count_by_status(conn: Conn) -> dict[tuple[str, str | None], int]:
     rows = await conn.fetch("SELECT status, channel, count(*) AS n FROM payments GROUP BY 1, 2")
     return {(r["status"], r["channel"]): r["n"] for r in rows}
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """One routed payment of a batch: the guarded ``src → routed → submitted`` transitions,
+    their two events and the submission row, written by ``submit_many``."""
+
+    payment_id: uuid.UUID
+    src: PaymentStatus
+    channel: str
+    fee: Decimal | None
+    route_request: dict[str, Any]
+    routed_reason: str
+    routed_data: dict[str, Any]
+    reference: str
+    attempt: int
+    submitted_reason: str
+
+
+_SUBMIT_MANY = """
+WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::numeric[], $5::text[],
+        $6::text[], $7::text[], $8::uuid[], $9::text[], $10::int[], $11::text[], $12::int[])
+        AS t(id, src, channel, fee, route_request, routed_reason, routed_data, sub_id,
+             reference, attempt, submitted_reason, ord)
+), upd AS (
+    UPDATE payments p
+       SET status = 'submitted', updated_at = now(), channel = i.channel, fee = i.fee,
+           route_request = i.route_request::jsonb, channel_reference = i.reference,
+           next_action = 'inquire', next_action_at = now() + make_interval(secs => $13)
+      FROM input i
+     WHERE p.id = i.id AND p.status = i.src
+    RETURNING p.id
+), ev AS (
+    INSERT INTO payment_events (payment_id, from_status, to_status, reason, data)
+    SELECT e.id, e.from_status, e.to_status, e.reason, e.data FROM (
+        SELECT i.id, i.src AS from_status, 'routed' AS to_status, i.routed_reason AS reason,
+               i.routed_data::jsonb AS data, i.ord, 0 AS step
+          FROM input i JOIN upd USING (id)
+        UNION ALL
+        SELECT i.id, 'routed', 'submitted', i.submitted_reason, NULL::jsonb, i.ord, 1
+          FROM input i JOIN upd USING (id)
+    ) e ORDER BY e.ord, e.step
+), sub AS (
+    INSERT INTO submissions (id, payment_id, channel, reference, attempt, state)
+    SELECT i.sub_id, i.id, i.channel, i.reference, i.attempt, 'pending'
+      FROM input i JOIN upd USING (id)
+)
+SELECT id FROM upd
+"""
+
+
+async def attempts_of(conn: Conn, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """``next_attempt`` for many payments in one statement."""
+    rows = await conn.fetch(
+        "SELECT payment_id, count(*) + 1 AS n FROM submissions "
+        "WHERE payment_id = ANY($1::uuid[]) GROUP BY payment_id",
+        payment_ids,
+    )
+    found = {r["payment_id"]: int(r["n"]) for r in rows}
+    return {pid: found.get(pid, 1) for pid in payment_ids}
+
+
+async def submit_many(
+    conn: asyncpg.Connection, items: list[Dispatch], lease_s: float
+) -> set[uuid.UUID]:
+    """For every item, in the caller's transaction and in one statement: what ``transition``
+    (src → routed), ``create_submission``, ``transition`` (routed → submitted) and the lease
+    (next action ``inquire`` after ``lease_s``) do for one payment. An item whose payment is
+    no longer in ``src`` is skipped entirely (no event, no submission). Returns the ids
+    written."""
+    for d in items:
+        check_transition(d.src, PaymentStatus.ROUTED)
+        check_transition(PaymentStatus.ROUTED, PaymentStatus.SUBMITTED)
+    rows = await conn.fetch(
+        _SUBMIT_MANY,
+        [d.payment_id for d in items],
+        [d.src.value for d in items],
+        [d.channel for d in items],
+        [d.fee for d in items],
+        [json.dumps(d.route_request) for d in items],
+        [d.routed_reason for d in items],
+        [json.dumps(d.routed_data) for d in items],
+        [new_id() for _ in items],
+        [d.reference for d in items],
+        [d.attempt for d in items],
+        [d.submitted_reason for d in items],
+        list(range(len(items))),
+        float(lease_s),
+    )
+    return {r["id"] for r in rows}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One settled / accepted / received answer of a batch, recorded by ``record_many``.
+
+    ``dst == src`` (received): no transition, no event. ``next_action`` None with
+    ``delay_s`` None clears the schedule (settled)."""
+
+    payment_id: uuid.UUID
+    reference: str
+    src: PaymentStatus
+    dst: PaymentStatus
+    reason: str
+    submission_state: str
+    fee: Decimal | None
+    next_action: str | None
+    delay_s: float | None
+
+
+_RECORD_MANY = """
+WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+        $6::text[], $7::numeric[], $8::text[], $9::float8[], $10::int[])
+        AS t(id, reference, src, dst, reason, sub_state, fee, next_action, delay_s, ord)
+), upd AS (
+    UPDATE payments p
+       SET status = i.dst,
+           updated_at = CASE WHEN i.dst <> i.src THEN now() ELSE p.updated_at END,
+           fee = CASE WHEN i.dst = 'settled' THEN COALESCE(i.fee, p.fee) ELSE p.fee END,
+           next_action = i.next_action,
+           next_action_at = CASE WHEN i.next_action IS NULL THEN NULL
+                                 ELSE now() + make_interval(secs => i.delay_s) END
+      FROM input i
+     WHERE p.id = i.id AND (p.status = i.src OR i.dst = i.src)
+    RETURNING p.id
+), ev AS (
+    INSERT INTO payment_events (payment_id, from_status, to_status, reason)
+    SELECT i.id, i.src, i.dst, i.reason FROM input i JOIN upd USING (id)
+     WHERE i.dst <> i.src ORDER BY i.ord
+), sub AS (
+    UPDATE submissions s
+       SET state = i.sub_state, fee = COALESCE(i.fee, s.fee),
+           resolved_at = CASE WHEN i.sub_state = 'settled' THEN now() ELSE s.resolved_at END
+      FROM input i JOIN upd USING (id)
+     WHERE s.reference = i.reference
+)
+SELECT id FROM upd
+"""
+
+
+async def record_many(conn: asyncpg.Connection, items: list[Answer]) -> set[uuid.UUID]:
+    """For every item, in the caller's transaction and in one statement: the submission state
+    (``set_submission_state_by_ref``), the guarded transition with its event when ``dst !=
+    src``, and the schedule. An item whose payment is no longer in ``src`` is skipped
+    entirely. Returns the ids written."""
+    for o in items:
+        if o.dst != o.src:
+            check_transition(o.src, o.dst)
+    rows = await conn.fetch(
+        _RECORD_MANY,
+        [o.payment_id for o in items],
+        [o.reference for o in items],
+        [o.src.value for o in items],
+        [o.dst.value for o in items],
+        [o.reason for o in items],
+        [o.submission_state for o in items],
+        [o.fee for o in items],
+        [o.next_action for o in items],
+        [o.delay_s for o in items],
+        list(range(len(items))),
+    )
+    return {r["id"] for r in rows}
