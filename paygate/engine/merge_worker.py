@@ -5,12 +5,14 @@ fans an aggregate payment's outcome out to its items.
   it, ``validated → pending_merge`` and it leaves the dispatch queue.
 - **Closing** (``tick``, every ``interval_s``): in ONE transaction, lock the pending items
   (``FOR UPDATE SKIP LOCKED``: another gateway process never sees the same ones), run the
-  pure planner with the gateway clock's ``now``, and for each planned merge, under
-  ``pg_advisory_xact_lock(hashtext(merge_key))``: insert the merge, link the items (the
-  partial unique index on ``merge_items`` refuses an item already in a live merge), move
-  them to ``submitted`` and create the aggregate payment in ``validated`` with a due
-  dispatch. From there the ordinary dispatcher routes it (``merged=True``), records the
-  submission before sending, and inquires after a crash: the merge is submitted once.
+  pure planner with the gateway clock's ``now``, and close every due merge set-based
+  (``store.close_merges``: a fixed number of statements per tick), under
+  ``pg_advisory_xact_lock(hashtext(merge_key))`` for each key, taken in sorted order:
+  insert the merges, link the items (the partial unique index on ``merge_items`` refuses
+  an item already in a live merge), move them to ``submitted`` and create the aggregate
+  payments in ``validated`` with a due dispatch. From there the ordinary dispatcher routes
+  each (``merged=True``), records the submission before sending, and inquires after a
+  crash: the merge is submitted once.
 - **Fan-out** (``after_outcome``, called by the dispatcher in the transaction that records
   the aggregate's outcome): settled → every item settled and the fees recorded; definitive
   rejection or failure → items back to ``pending_merge`` (rule ``on_reject: next_window``)
@@ -218,21 +220,29 @@ class MergeWorker:
             for p in pending:
                 if p.merge_rule not in cutoffs:
                     cutoffs[p.merge_rule] = self.rule_cutoff(p.merge_rule, now)
-                order = PaymentOrder.model_validate(p.order_doc)
+                # From columns and the order stored at intake (validated then): no
+                # re-validation of every pending order on every tick.
                 candidates.append(
-                    candidate(
-                        p.payment_id,
-                        p.client_id,
-                        order,
-                        p.merge_since,
-                        p.merge_rule,
-                        cutoffs[p.merge_rule],
+                    MergeCandidate(
+                        payment_id=str(p.payment_id),
+                        client=str(p.client_id),
+                        product=p.product,
+                        business_category=p.business_category,
+                        creditor_account=p.creditor_account,
+                        creditor_name=p.creditor_name,
+                        currency=p.currency,
+                        amount=p.amount,
+                        received_at=p.merge_since,
+                        deadline=p.deadline,
+                        cutoff=cutoffs[p.merge_rule],
+                        rule_id=p.merge_rule,
                     )
                 )
             self._candidates = {c.payment_id: c for c in candidates}
             plan = plan_merges(candidates, self.config, now)
             individual = list(plan.individual)
             open_rules: dict[str, bool] = {}
+            to_close: list[store.NewMerge] = []
             for planned in plan.merges:
                 if planned.rule_id not in open_rules:
                     open_rules[planned.rule_id] = self.rails_open(planned.rule_id, now)
@@ -241,8 +251,7 @@ class MergeWorker:
                     # always-open rail may take it); the rest wait for the rails to open.
                     individual.extend(self._cannot_wait(planned.rule_id, planned.items, now))
                     continue
-                await store.close_merge(
-                    conn,
+                to_close.append(
                     store.NewMerge(
                         merge_key=planned.merge_key,
                         rule_id=planned.rule_id,
@@ -251,10 +260,10 @@ class MergeWorker:
                         items=[by_id[i] for i in planned.items],
                         reason=planned.reason,
                         closed_at=now,
-                    ),
-                    self.system_client,
+                    )
                 )
-                closed += 1
+            # One set-based close for every due merge: a fixed number of statements.
+            closed = len(await store.close_merges(conn, to_close, self.system_client))
             for item in individual:
                 await repo.transition(
                     conn,
@@ -267,7 +276,7 @@ class MergeWorker:
                 )
                 await repo.schedule(conn, uuid.UUID(item), "dispatch", 0.0)
         if closed:
-            log.info("merges closed", merges=closed, items=sum(len(m.items) for m in plan.merges))
+            log.info("merges closed", merges=closed, items=sum(len(m.items) for m in to_close))
         return closed
 
     def _cannot_wait(self, rule_id: str, items: list[str], now: dt.datetime) -> list[str]:

@@ -26,13 +26,22 @@ MERGE_CLIENT = "paygate-merge"
 
 @dataclass(frozen=True)
 class PendingItem:
+    """A pending item with what the planner needs, read from columns and the stored order
+    (validated at intake) without re-validating it. ``order_doc`` is only loaded for the
+    items whose order seeds an aggregate (``close_merges`` fetches the ones it needs)."""
+
     payment_id: uuid.UUID
     client_id: uuid.UUID
     amount: Decimal
     currency: str
-    order_doc: dict[str, Any]
+    order_doc: dict[str, Any] | None
     merge_rule: str | None
     merge_since: dt.datetime
+    product: str | None = None
+    business_category: str | None = None
+    creditor_account: str = ""
+    creditor_name: str = ""
+    deadline: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,12 @@ async def to_pending(
 async def lock_pending(conn: asyncpg.Connection, limit: int) -> list[PendingItem]:
     """Pending items not in any merge, locked for this transaction; others' locks skipped."""
     rows = await conn.fetch(
-        """SELECT id, client_id, amount, currency, order_doc, merge_rule, merge_since
+        """SELECT id, client_id, amount, currency, merge_rule, merge_since, product,
+                  business_category,
+                  coalesce(order_doc->'creditor_account'->>'iban',
+                           order_doc->'creditor_account'->>'other', '') AS creditor_account,
+                  coalesce(order_doc->'creditor'->>'name', '') AS creditor_name,
+                  (order_doc->>'deadline')::timestamptz AS deadline
            FROM payments WHERE status = 'pending_merge' AND merge_id IS NULL
            ORDER BY merge_since LIMIT $1 FOR UPDATE SKIP LOCKED""",
         limit,
@@ -111,9 +125,14 @@ async def lock_pending(conn: asyncpg.Connection, limit: int) -> list[PendingItem
             r["client_id"],
             r["amount"],
             r["currency"],
-            r["order_doc"],
+            None,
             r["merge_rule"],
             r["merge_since"],
+            r["product"],
+            r["business_category"],
+            r["creditor_account"],
+            r["creditor_name"],
+            r["deadline"],
         )
         for r in rows
     ]
@@ -141,9 +160,15 @@ class NewMerge:
     closed_at: dt.datetime
 
 
-def aggregate_order(merge_id: uuid.UUID, new: NewMerge, total: Decimal) -> PaymentOrder:
-    """The one channel payment: the items' debtor and payee, the total, the merge reference."""
-    first = dict(new.items[0].order_doc)
+def aggregate_order(
+    merge_id: uuid.UUID, new: NewMerge, total: Decimal, seed: dict[str, Any] | None = None
+) -> PaymentOrder:
+    """The one channel payment: the items' debtor and payee, the total, the merge reference.
+    ``seed`` is the first item's stored order (else its ``order_doc``)."""
+    doc = seed if seed is not None else new.items[0].order_doc
+    if doc is None:
+        raise StateError(f"no stored order for item {new.items[0].payment_id}")
+    first = dict(doc)
     first.update(
         amount={"value": str(total), "currency": new.currency},
         end_to_end_id=merge_reference(merge_id),
@@ -165,87 +190,165 @@ def aggregate_order(merge_id: uuid.UUID, new: NewMerge, total: Decimal) -> Payme
 async def close_merge(
     conn: asyncpg.Connection, new: NewMerge, system_client: uuid.UUID
 ) -> uuid.UUID:
-    """Create the merge, link its items, move them to ``submitted`` and create the aggregate
-    payment in ``validated`` with a due dispatch. All in the caller's transaction."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", new.merge_key)
-    merge_id = new_id()
-    ids = [i.payment_id for i in new.items]
-    total = sum((i.amount for i in new.items), Decimal(0))
-    order = aggregate_order(merge_id, new, total)
-    order_doc = order.model_dump(mode="json")
-    aggregate_id = new_id()
-    reference = merge_reference(merge_id)
+    """``close_merges`` for one merge."""
+    return (await close_merges(conn, [new], system_client))[0]
+
+
+async def close_merges(
+    conn: asyncpg.Connection, news: list[NewMerge], system_client: uuid.UUID
+) -> list[uuid.UUID]:
+    """Create the merges, link their items, move them to ``submitted`` and create one
+    aggregate payment per merge in ``validated`` with a due dispatch. All in the caller's
+    transaction, set-based: a fixed number of statements whatever the number of merges
+    and items. The merge keys' advisory locks are taken first, in sorted order (so two
+    processes closing overlapping keys cannot deadlock); the partial unique index on
+    ``merge_items`` refuses an item already in a live merge; a count that does not match
+    raises ``StateError`` and the caller's transaction rolls back."""
+    if not news:
+        return []
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT DISTINCT unnest($1::text[]) "
+        "AS k ORDER BY 1) keys",
+        [n.merge_key for n in news],
+    )
+    now = dt.datetime.now(dt.UTC)
+    # Only the first item of each merge seeds its aggregate: load just those orders.
+    missing = [n.items[0].payment_id for n in news if n.items[0].order_doc is None]
+    seeds: dict[uuid.UUID, dict[str, Any]] = {}
+    if missing:
+        rows = await conn.fetch(
+            "SELECT id, order_doc FROM payments WHERE id = ANY($1::uuid[])", missing
+        )
+        seeds = {r["id"]: r["order_doc"] for r in rows}
+    merge_ids = [new_id() for _ in news]
+    aggregate_ids = [new_id() for _ in news]
+    totals: list[Decimal] = []
+    references: list[str] = []
+    orders: list[PaymentOrder] = []
+    responses: list[dict[str, Any]] = []
+    item_merge: list[uuid.UUID] = []
+    item_ids: list[uuid.UUID] = []
+    item_amounts: list[Decimal] = []
+    item_refs: list[str] = []
+    for merge_id, aggregate_id, new in zip(merge_ids, aggregate_ids, news, strict=True):
+        total = sum((i.amount for i in new.items), Decimal(0))
+        reference = merge_reference(merge_id)
+        totals.append(total)
+        references.append(reference)
+        orders.append(aggregate_order(merge_id, new, total, seeds.get(new.items[0].payment_id)))
+        responses.append(
+            {
+                "id": str(aggregate_id),
+                "status": S.VALIDATED.value,
+                "amount": {"value": str(total), "currency": new.currency},
+                "end_to_end_id": reference,
+                "merge_id": str(merge_id),
+            }
+        )
+        for item in new.items:
+            item_merge.append(merge_id)
+            item_ids.append(item.payment_id)
+            item_amounts.append(item.amount)
+            item_refs.append(reference)
     await conn.execute(
         f"""INSERT INTO merges ({_MERGE_COLUMNS})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $10, NULL, NULL, NULL,
-                    $11, NULL)""",
-        merge_id,
-        new.merge_key,
-        new.rule_id,
-        new.currency,
-        new.creditor_account,
-        total,
-        len(ids),
-        new.reason,
-        aggregate_id,
-        reference,
-        new.closed_at,
+            SELECT t.id, t.merge_key, t.rule_id, t.currency, t.creditor_account, t.total,
+                   t.item_count, 'submitted', t.reason, t.payment_id, t.reference, NULL, NULL,
+                   NULL, t.closed_at, NULL
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                        $6::numeric[], $7::int[], $8::text[], $9::uuid[], $10::text[],
+                        $11::timestamptz[])
+                 AS t(id, merge_key, rule_id, currency, creditor_account, total, item_count,
+                      reason, payment_id, reference, closed_at)""",
+        merge_ids,
+        [n.merge_key for n in news],
+        [n.rule_id for n in news],
+        [n.currency for n in news],
+        [n.creditor_account for n in news],
+        totals,
+        [len(n.items) for n in news],
+        [n.reason for n in news],
+        aggregate_ids,
+        references,
+        [n.closed_at for n in news],
     )
     # The partial unique index refuses an item that is already in a live merge.
     await conn.execute(
         "INSERT INTO merge_items (merge_id, payment_id, amount) "
-        "SELECT $1, u.id, u.amount FROM unnest($2::uuid[], $3::numeric[]) AS u(id, amount)",
-        merge_id,
-        ids,
-        [i.amount for i in new.items],
+        "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::numeric[])",
+        item_merge,
+        item_ids,
+        item_amounts,
     )
-    await _move_items(
-        conn,
-        ids,
-        S.PENDING_MERGE,
-        S.SUBMITTED,
-        f"in merge {merge_id} ({reference})",
-        {"merge_id": str(merge_id), "reference": reference},
-        set_merge=merge_id,
+    check_transition(S.PENDING_MERGE, S.SUBMITTED)
+    moved = await conn.fetchval(
+        """WITH input AS (
+               SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[])
+                   AS t(id, merge_id, reference)
+           ), moved AS (
+               UPDATE payments p SET status = 'submitted', updated_at = now(),
+                   merge_id = i.merge_id
+               FROM input i WHERE p.id = i.id AND p.status = 'pending_merge'
+               RETURNING p.id, i.merge_id, i.reference
+           ), ev AS (
+               INSERT INTO payment_events (payment_id, from_status, to_status, reason, data)
+               SELECT id, 'pending_merge', 'submitted',
+                      'in merge ' || merge_id || ' (' || reference || ')',
+                      jsonb_build_object('merge_id', merge_id::text, 'reference', reference)
+               FROM moved
+           )
+           SELECT count(*) FROM moved""",
+        item_ids,
+        item_merge,
+        item_refs,
     )
-    now = dt.datetime.now(dt.UTC)
-    response = {
-        "id": str(aggregate_id),
-        "status": S.VALIDATED.value,
-        "amount": {"value": str(total), "currency": new.currency},
-        "end_to_end_id": reference,
-        "merge_id": str(merge_id),
-    }
+    if moved != len(item_ids):
+        raise StateError(
+            f"{len(item_ids) - moved} of {len(item_ids)} items are no longer pending_merge"
+        )
     await conn.execute(
-        """INSERT INTO payments (id, client_id, idempotency_key, fingerprint, status, amount,
-               currency, end_to_end_id, instruction_id, uetr, product, business_category,
-               priority, order_doc, response_doc, next_action, next_action_at, created_at,
-               updated_at)
-           VALUES ($1, $2, $3, $4, 'validated', $5, $6, $7, NULL, $8, $9, $10, $11, $12, $13,
-               'dispatch', $14, $14, $14)""",
-        aggregate_id,
+        """WITH input AS (
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::numeric[],
+                   $5::text[], $6::text[], $7::uuid[], $8::text[], $9::text[], $10::text[],
+                   $11::jsonb[], $12::jsonb[], $13::uuid[], $14::int[], $15::text[])
+                   AS t(id, idempotency_key, fingerprint, amount, currency, end_to_end_id,
+                        uetr, product, business_category, priority, order_doc, response_doc,
+                        merge_id, item_count, merge_reason)
+           ), ins AS (
+               INSERT INTO payments (id, client_id, idempotency_key, fingerprint, status,
+                   amount, currency, end_to_end_id, instruction_id, uetr, product,
+                   business_category, priority, order_doc, response_doc, next_action,
+                   next_action_at, created_at, updated_at)
+               SELECT id, $16, idempotency_key, fingerprint, 'validated', amount, currency,
+                   end_to_end_id, NULL, uetr, product, business_category, priority, order_doc,
+                   response_doc, 'dispatch', $17, $17, $17
+               FROM input
+           )
+           INSERT INTO payment_events (payment_id, from_status, to_status, reason, data)
+           SELECT id, NULL, 'validated',
+                  'aggregate of merge ' || merge_id || ': ' || item_count || ' items, '
+                      || amount || ' ' || currency,
+                  jsonb_build_object('merge_id', merge_id::text, 'reason', merge_reason)
+           FROM input""",
+        aggregate_ids,
+        [f"merge:{m}" for m in merge_ids],
+        [m.bytes for m in merge_ids],
+        totals,
+        [n.currency for n in news],
+        references,
+        [o.uetr for o in orders],
+        [o.product for o in orders],
+        [o.business_category for o in orders],
+        [o.priority.value for o in orders],
+        [o.model_dump(mode="json") for o in orders],
+        responses,
+        merge_ids,
+        [len(n.items) for n in news],
+        [n.reason for n in news],
         system_client,
-        f"merge:{merge_id}",
-        merge_id.bytes,
-        total,
-        new.currency,
-        reference,
-        order.uetr,
-        order.product,
-        order.business_category,
-        order.priority.value,
-        order_doc,
-        response,
         now,
     )
-    await conn.execute(
-        "INSERT INTO payment_events (payment_id, from_status, to_status, reason, data) "
-        "VALUES ($1, NULL, 'validated', $2, $3)",
-        aggregate_id,
-        f"aggregate of merge {merge_id}: {len(ids)} items, {total} {new.currency}",
-        {"merge_id": str(merge_id), "reason": new.reason},
-    )
-    return merge_id
+    return merge_ids
 
 
 async def _move_items(

@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -35,6 +36,8 @@ from tests.integration.gateway.harness import (
     settings_for,
 )
 
+# Read here, not via paygate.config: a knob of the test suite, not of the gateway.
+MERGE_ITEMS = int(os.environ.get("PAYGATE_TEST_MERGE_ITEMS", "2000"))
 SPEED = 600.0  # simulated seconds per real second: a 10-minute window is 1 s
 
 
@@ -44,6 +47,8 @@ def _iban(bban: str, country: str = "DE") -> str:
 
 
 PAYEES = [_iban(f"12030000{n:010d}") for n in range(20)]
+# Every merge stays under the batch rail's 50,000.00 per-payment maximum (close early at
+# 40,000.00): under load a window can gather more than usual before it is closed.
 RULES = """
 version: "test-1"
 rules:
@@ -52,12 +57,14 @@ rules:
     max_item_amount: "1000.00"
     channels: [batch]
     window: {every_minutes: 10, timezone: Europe/Berlin}
+    close_early_at_amount: "40000.00"
     on_reject: next_window
   - id: supplier
     match: {products: [supplier], currency: EUR}
     max_item_amount: "1000.00"
     channels: [batch]
     window: {every_minutes: 10, timezone: Europe/Berlin}
+    close_early_at_amount: "40000.00"
     close_early_at_items: 400
     on_reject: individual
   - id: small
@@ -65,6 +72,7 @@ rules:
     max_item_amount: "400.00"
     channels: [batch]
     window: {every_minutes: 10, timezone: Europe/Berlin}
+    close_early_at_amount: "40000.00"
     on_reject: next_window
 """
 
@@ -165,7 +173,16 @@ async def check_merges_consistent(pool: Any, ids: list[uuid.UUID], handle: Rails
         "SELECT count(*) FROM merge_items WHERE NOT released AND payment_id = ANY($1::uuid[])",
         ids,
     )
-    assert linked == len(ids)
+    if linked != len(ids):
+        why = await pool.fetch(
+            """SELECT e.reason, count(*) AS n FROM payment_events e
+               WHERE e.payment_id = ANY($1::uuid[]) AND NOT EXISTS (
+                   SELECT 1 FROM merge_items i WHERE i.payment_id = e.payment_id
+                   AND NOT i.released)
+               GROUP BY 1 ORDER BY 2 DESC LIMIT 8""",
+            ids,
+        )
+        raise AssertionError(f"{len(ids) - linked} items in no live merge: {why}")
     bad_totals = await pool.fetchval(
         """SELECT count(*) FROM merges m WHERE m.status = 'settled' AND m.total <> (
                SELECT sum(p.amount) FROM merge_items i JOIN payments p ON p.id = i.payment_id
@@ -197,7 +214,8 @@ async def check_merges_consistent(pool: Any, ids: list[uuid.UUID], handle: Rails
 async def test_many_small_payments_settle_once_in_one_merge(
     fresh_dsn: str, tmp_path: Path, rails: RailsHandle
 ) -> None:
-    n = 2000  # 10k passes too but takes ~45 s here, over the suite's budget
+    # 2000 by default (the suite's budget); PAYGATE_TEST_MERGE_ITEMS=10000 for the issue's 10k.
+    n = MERGE_ITEMS
     urls = {r: rails.base_url(r) for r in rails.rail_ids}
     products = ["payroll", "supplier", None]
     bodies = [
@@ -208,7 +226,7 @@ async def test_many_small_payments_settle_once_in_one_merge(
         merge_settings(fresh_dsn, tmp_path), endpoints=endpoints_for_urls(urls)
     ) as gw:
         ids = await insert_many(gw, bodies)
-        await until(lambda: all_in(gw.pool, ids, "settled"), "every item settled", 50)
+        await until(lambda: all_in(gw.pool, ids, "settled"), "every item settled", max(50, n / 40))
         await check_merges_consistent(gw.pool, ids, rails)
         rules = {r["rule_id"] for r in await gw.pool.fetch("SELECT rule_id FROM merges")}
         assert rules == {"payroll", "supplier", "small"}
