@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -314,6 +315,7 @@ async def run(args: argparse.Namespace) -> int:
         figures["merging"] = merging_bench.run()
         print("recon…", flush=True)
         figures["recon"] = recon_bench.run(args.recon_lines)
+        figures.update(await _database_benches())
     if args.only != "pure":
         print("intake and end to end…", flush=True)
         figures["http"] = await _intake_and_e2e(args)
@@ -329,8 +331,35 @@ PURE_SECTIONS = (
     ("routing", "Routing (issue 4)"),
     ("messages", "Codecs (issue 5)"),
     ("merging", "Merge planning (issue 6)"),
+    ("merging_commit", "Merge planning and committing 100k items in PostgreSQL (issue 6)"),
     ("recon", "Reconciliation (issue 7)"),
+    ("recon_import", "Statement import rates, camt.053 and MT940 (issue 7)"),
 )
+
+
+async def _database_benches() -> dict[str, Any]:
+    """The benchmarks that need a real PostgreSQL: a throw-away embedded one."""
+    from paygate.bench import merging_bench, recon_bench
+
+    tmp = Path(tempfile.mkdtemp(prefix="pgbench"))
+    pg = EmbeddedPostgres(tmp)
+    dsn = pg.start()
+    try:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        print("merging (plan + commit 100k)…", flush=True)
+        merging = await merging_bench.run(dsn)
+        print("recon import rates…", flush=True)
+        recon_import = await recon_bench.import_rates(dsn)
+    finally:
+        pg.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"merging_commit": merging, "recon_import": recon_import}
+
+
 HTTP_TITLE = "Intake and end to end (issue 2)"
 
 
