@@ -14,9 +14,9 @@ from paygate.errors import MessageError, MtSyntaxError
 from paygate.messages.camt import parse_camt053, parse_camt054
 from paygate.messages.mt.blocks import parse_mt_file
 from paygate.messages.mt.mt103 import read_mt103
-from paygate.messages.mt.mt199 import parse_mt199_status
+from paygate.messages.mt.mt199 import parse_mt199_status, read_mt199
 from paygate.messages.mt.mt202 import read_mt202
-from paygate.messages.mt.rules import field_errors, validate_mt
+from paygate.messages.mt.rules import field_errors
 from paygate.messages.mt.statement import parse_mt_statements
 from paygate.messages.pacs002 import parse_pacs002
 from paygate.messages.pacs004 import parse_pacs004
@@ -32,26 +32,22 @@ def _mt103(data: bytes) -> object:
 
 def _mt202(data: bytes) -> object:
     # Corpus MT202s are often fragments without a UETR: read the fields, then the transfer
-    # when the message has what a pacs.009 needs.
+    # when the message has what a pacs.009 needs. Parsing is lenient; rules are validate's.
     messages = parse_mt_file(data.decode("utf-8"))
     for m in messages:
         m.mt_hint = m.mt_hint or "202"
-        validate_mt(m, strict_charset=False)
         if "121" in m.user_header:
-            read_mt202(m)
+            read_mt202(m, strict=False)
     return messages
 
 
 def _mt199(data: bytes) -> object:
-    # A gpi status or /REJT/ is read as a status; free-format text is checked by MT rules.
+    # A gpi status or /REJT/ is read as a status; free-format text is read as it stands.
     text = data.decode("utf-8")
     try:
         return parse_mt199_status(text)
     except MtSyntaxError:
-        messages = parse_mt_file(text)
-        for m in messages:
-            validate_mt(m, strict_charset=False)
-        return messages
+        return [read_mt199(m, strict=False) for m in parse_mt_file(text)]
 
 
 def _mt_generic(data: bytes) -> object:

@@ -56,8 +56,8 @@ def _write_scheme(b: Builder, parent: etree._Element, scheme: str | None) -> Non
 
 
 def write_party(b: Builder, parent: etree._Element, tag: str, party: Party) -> None:
-    node = b.sub(parent, tag)
-    b.sub(node, "Nm", party.name)
+    node, name = b.tree(parent, (tag, tag + "/Nm"))
+    name.text = party.name
     if party.address is not None:
         write_address(b, node, party.address)
     if party.bic or party.lei or party.other_id:
@@ -87,6 +87,9 @@ def read_party(r: Reader) -> Party:
 
 
 def write_agent(b: Builder, parent: etree._Element, tag: str, agent: Agent) -> None:
+    if agent.bic and not (agent.member_id or agent.lei or agent.name or agent.address):
+        b.path(parent, tag + "/FinInstnId/BICFI", agent.bic)  # the usual case: a BIC only
+        return
     fin = b.path(parent, tag + "/FinInstnId")
     b.opt(fin, "BICFI", agent.bic)
     if agent.member_id:
@@ -122,6 +125,9 @@ def read_agent(r: Reader | None) -> Agent | None:
 
 
 def write_account(b: Builder, parent: etree._Element, tag: str, account: Account) -> None:
+    if account.iban and account.currency is None:
+        b.path(parent, tag + "/Id/IBAN", account.iban)  # the usual case: an IBAN only
+        return
     node = b.sub(parent, tag)
     ident = b.sub(node, "Id")
     if account.iban:

@@ -61,6 +61,32 @@ class Pacs008Message:
         return [t.order for t in self.transactions]
 
 
+_HEAD = (
+    "FIToFICstmrCdtTrf",
+    "FIToFICstmrCdtTrf/GrpHdr/MsgId",
+    "FIToFICstmrCdtTrf/GrpHdr/CreDtTm",
+    "FIToFICstmrCdtTrf/GrpHdr/NbOfTxs",
+    "FIToFICstmrCdtTrf/GrpHdr/SttlmInf",
+    "FIToFICstmrCdtTrf/GrpHdr/SttlmInf/SttlmMtd",
+)
+
+
+def _tx_head(instr: bool, category: bool) -> tuple[str, ...]:
+    return (
+        "CdtTrfTxInf",
+        *(["CdtTrfTxInf/PmtId/InstrId"] if instr else []),
+        "CdtTrfTxInf/PmtId/EndToEndId",
+        "CdtTrfTxInf/PmtId/TxId",
+        "CdtTrfTxInf/PmtId/UETR",
+        *(["CdtTrfTxInf/PmtTpInf/CtgyPurp/Prtry"] if category else []),
+        "CdtTrfTxInf/IntrBkSttlmAmt",
+        "CdtTrfTxInf/IntrBkSttlmDt",
+    )
+
+
+_TX_HEADS = {(i, c): _tx_head(i, c) for i in (False, True) for c in (False, True)}
+
+
 def build_pacs008(
     orders: Sequence[PaymentOrder],
     *,
@@ -92,14 +118,11 @@ def build_pacs008(
             [FieldError("/settlement_method", "must be INDA, INGA, COVE or CLRG")],
         )
     b = Builder(MESSAGE_ID)
-    doc = b.document()
-    body = b.sub(doc, "FIToFICstmrCdtTrf")
-    hdr = b.sub(body, "GrpHdr")
-    b.sub(hdr, "MsgId", msg_id)
-    b.sub(hdr, "CreDtTm", format_datetime(created))
-    b.sub(hdr, "NbOfTxs", str(len(orders)))
-    sttlm = b.sub(hdr, "SttlmInf")
-    b.sub(sttlm, "SttlmMtd", settlement_method)
+    doc, (body, msg, cre, nb, sttlm, mtd) = b.skeleton(_HEAD)
+    msg.text = msg_id
+    cre.text = format_datetime(created)
+    nb.text = str(len(orders))
+    mtd.text = settlement_method
     if extras is not None and len(extras) != len(orders):
         raise SchemaInvalid(
             "one extras entry per order is required",
@@ -139,16 +162,23 @@ def _write_transaction(
     index: int,
     extras: TxExtras | None = None,
 ) -> None:
-    tx = b.sub(body, "CdtTrfTxInf")
-    pmt = b.sub(tx, "PmtId")
-    b.opt(pmt, "InstrId", order.instruction_id)
-    b.sub(pmt, "EndToEndId", order.end_to_end_id)
-    b.sub(pmt, "TxId", tx_id)
-    b.sub(pmt, "UETR", str(order.uetr))
-    if order.business_category:
-        b.path(tx, "PmtTpInf/CtgyPurp/Prtry", order.business_category)
-    b.amount(tx, "IntrBkSttlmAmt", order.amount.value, order.amount.currency)
-    b.sub(tx, "IntrBkSttlmDt", settlement_date.isoformat())
+    # PmtId, PmtTpInf and the settlement amount and date as one prebuilt fragment.
+    has_instr = order.instruction_id is not None
+    category = order.business_category
+    nodes = b.tree(body, _TX_HEADS[has_instr, bool(category)])
+    tx = nodes[0]
+    if has_instr:
+        nodes[1].text = order.instruction_id
+    e2e, txid, uetr, *rest = nodes[1 + has_instr :]
+    e2e.text = order.end_to_end_id
+    txid.text = tx_id
+    uetr.text = str(order.uetr)
+    if category:
+        rest[0].text = category
+    amount, date = rest[-2:]
+    amount.text = format(order.amount.value, "f")
+    amount.set("Ccy", order.amount.currency)
+    date.text = settlement_date.isoformat()
     if order.priority in _PRIORITY_OUT:
         b.sub(tx, "SttlmPrty", _PRIORITY_OUT[order.priority])
     if extras:

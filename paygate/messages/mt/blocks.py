@@ -9,17 +9,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from paygate.errors import FieldError, MtSyntaxError
 
 _FIELD_START = re.compile(r"^:(\d{2}[A-Z]?):(.*)$")
+_TAG_LINE = re.compile(r"^:(\d{2}[A-Z]?):", re.M)
+# One plain FIN message, the common case: blocks 1, 2, 3 without nesting, then "{4:\n".
+_SIMPLE_HEAD = re.compile(
+    r"\{1:([^{}]*)\}(?:\{2:([^{}]*)\})?(?:\{3:((?:\{[A-Za-z0-9]{3}:[^{}]*\})*)\})?\{4:\n"
+)
+_SIMPLE_TAIL = re.compile(r"(?:\{5:((?:\{[A-Za-z0-9]{3}:[^{}]*\})*)\})?\s*")
 _SUB_BLOCK = re.compile(r"\{([A-Za-z0-9]{3}):([^{}]*)\}")
 _BLOCK = re.compile(r"\{([1-5S]):")
+# Block 1: application id (F, A, L), service id (2 digits), 12-character LT address.
+_BASIC_PREFIX = re.compile(r"[FAL]\d{2}")
+_LT_ADDRESS = re.compile(r"[A-Z]{6}[A-Z0-9]{2}[A-Z0-9][A-Z0-9]{3}")
 MAX_MESSAGE_BYTES = 1_000_000
 
 
-@dataclass(frozen=True)
-class MtField:
+class MtField(NamedTuple):
+    """One block-4 field, immutable (a named tuple: about half the cost of a frozen
+    dataclass to create, and a message is mostly fields)."""
+
     tag: str  # e.g. "32A"
     value: str  # lines joined with "\n"
     line: int  # 1-based line of the tag in the input
@@ -57,14 +69,13 @@ class MtMessage:
     def sender_bic(self) -> str | None:
         if self.is_output and self.app_header and len(self.app_header) >= 30:
             return _lt_to_bic(self.app_header[14:26])
-        if self.basic_header and len(self.basic_header) >= 15:
-            return _lt_to_bic(self.basic_header[3:15])
-        return None
+        lt = basic_lt(self.basic_header)
+        return _lt_to_bic(lt) if lt else None
 
     @property
     def receiver_bic(self) -> str | None:
-        if self.is_output and self.basic_header and len(self.basic_header) >= 15:
-            return _lt_to_bic(self.basic_header[3:15])
+        if self.is_output and (lt := basic_lt(self.basic_header)):
+            return _lt_to_bic(lt)
         if self.app_header and not self.is_output and len(self.app_header) >= 16:
             return _lt_to_bic(self.app_header[4:16])
         return None
@@ -86,6 +97,19 @@ class MtMessage:
         return None
 
 
+def basic_lt(header: str | None) -> str | None:
+    """The LT address of block 1, read leniently: after ``F01`` (the FIN form), or at the
+    start when an export dropped the application and service ids but kept a 12-character
+    LT address. Whether block 1 is well formed is ``validate_mt``'s question, not this one."""
+    if not header:
+        return None
+    if _BASIC_PREFIX.match(header) and len(header) >= 15:
+        return header[3:15]
+    if len(header) >= 12 and _LT_ADDRESS.match(header):
+        return header[:12]
+    return None
+
+
 def _lt_to_bic(lt: str) -> str:
     # A 12-character LT address is BIC8 + terminal code + branch.
     bic = lt[:8] + lt[9:12]
@@ -99,11 +123,41 @@ def parse_mt_file(text: str) -> list[MtMessage]:
     ):
         raise MtSyntaxError("MT file too large", [FieldError("line 1", "over 50 MB")])
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    simple = _parse_simple(text) if text.startswith("{1:") else None
+    if simple is not None:
+        return [simple]
     enveloped = "{1:" in text or "{4:" in text
     messages = _parse_enveloped(text) if enveloped else _parse_headerless(text)
     if not messages:
         raise MtSyntaxError("no SWIFT MT message found", [FieldError("line 1", "no message")])
     return messages
+
+
+def _parse_simple(text: str) -> MtMessage | None:
+    """One message laid out the plain way, read without the general block loop; None
+    for anything else (several messages, nested or stray braces, service blocks), which
+    ``_parse_enveloped`` then reads with the same result it would have given."""
+    head = _SIMPLE_HEAD.match(text)
+    if head is None:
+        return None
+    start = head.end() - 1  # at the newline after "{4:"
+    end = text.find("\n-}", start)
+    if end < 0 or text.find("{", start, end) >= 0 or text.find("}", start, end) >= 0:
+        return None
+    tail = _SIMPLE_TAIL.fullmatch(text, end + 3)
+    if tail is None:
+        return None
+    fields = _parse_fields(text[start:end].lstrip("\n"), text.count("\n", 0, start) + 2)
+    if not fields:
+        return None
+    basic, app, user = head.groups()
+    return MtMessage(
+        fields=fields,
+        basic_header=basic.strip(),
+        app_header=app.strip() if app is not None else None,
+        user_header=dict(_SUB_BLOCK.findall(user)) if user is not None else {},
+        trailer=dict(_SUB_BLOCK.findall(tail.group(1))) if tail.group(1) is not None else {},
+    )
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -199,29 +253,31 @@ def _matching_brace(text: str, start: int, line: int) -> int:
 
 
 def _parse_fields(body: str, first_line: int) -> list[MtField]:
+    # One regex scan for the tag lines (":20:" at a line start) instead of a Python loop
+    # over every line; values are the slices in between, line numbers counted in C.
     fields: list[MtField] = []
-    tag: str | None = None
-    lines: list[str] = []
-    tag_line = first_line
-    field_start = _FIELD_START.match
-    for offset, raw in enumerate(body.split("\n")):
-        number = first_line + offset
-        # Only a line starting with ":" can open a field: skip the regex for the others.
-        match = field_start(raw) if raw[:1] == ":" else None
-        if match:
-            if tag is not None:
-                fields.append(MtField(tag, "\n".join(lines), tag_line))
-            tag, lines, tag_line = match.group(1), [match.group(2)], number
-        elif tag is None:
+    append = fields.append
+    matches = list(_TAG_LINE.finditer(body))
+    head = body[: matches[0].start()] if matches else body
+    if head.strip():
+        for offset, raw in enumerate(head.split("\n")):
             if raw.strip():
                 raise MtSyntaxError(
                     "block 4 must start with a field tag",
-                    [FieldError(f"line {number}", f"unexpected {raw[:20]!r}")],
+                    [FieldError(f"line {first_line + offset}", f"unexpected {raw[:20]!r}")],
                 )
+    line = first_line
+    pos = 0
+    count = body.count
+    for i, match in enumerate(matches):
+        start = match.start()
+        line += count("\n", pos, start)
+        pos = start
+        if i + 1 < len(matches):
+            value = body[match.end() : matches[i + 1].start() - 1]
         else:
-            lines.append(raw)
-    if tag is not None:
-        fields.append(MtField(tag, "\n".join(lines).rstrip("\n"), tag_line))
+            value = body[match.end() :].rstrip("\n")
+        append(MtField(match.group(1), value, line))
     return fields
 
 

@@ -369,12 +369,18 @@ def read_mt103(message: MtMessage, *, strict: bool = True) -> Mt103:
 
 
 def _read(message: MtMessage) -> Mt103:
-    f32a = _need(message, "32A")
+    # First field per tag and per number (50 finds 50A/50F/50K), indexed in one pass.
+    by_tag: dict[str, MtField] = {}
+    by_number: dict[str, MtField] = {}
+    for f in message.fields:
+        by_tag.setdefault(f.tag, f)
+        by_number.setdefault(f.tag[:2], f)
+    f32a = _need(by_tag, "32A")
     value_date = _date6(f32a.value[:6])
     amount = Money(currency=f32a.value[6:9], value=parse_amount(f32a.value[9:]))
-    debtor, debtor_account = _read_party(_need_any(message, "50"))
-    creditor, creditor_account = _read_party(_need_any(message, "59"))
-    f70 = message.get("70")
+    debtor, debtor_account = _read_party(_need_any(by_number, "50"))
+    creditor, creditor_account = _read_party(_need_any(by_number, "59"))
+    f70 = by_tag.get("70")
     end_to_end = "NOTPROVIDED"
     remittance = None
     if f70 is not None:
@@ -386,26 +392,27 @@ def _read(message: MtMessage) -> Mt103:
         body = " ".join(body.split("\n")).strip() if "\n" not in body else body.replace("\n", "")
         if body:
             remittance = Remittance(unstructured=body[:140])
-    intermediaries = [a for a in [_read_agent(message.option_of("56"))] if a is not None]
+    intermediary = _read_agent(by_number.get("56"))
     uetr_text = message.user_header.get("121")
     uetr = uuid.UUID(uetr_text) if uetr_text else None
-    reference = _need(message, "20").value
+    reference = _need(by_tag, "20").value
     order = PaymentOrder(
         amount=amount,
         debtor=debtor,
         debtor_account=debtor_account,
-        debtor_agent=_read_agent(message.option_of("52")),
+        debtor_agent=_read_agent(by_number.get("52")),
         creditor=creditor,
         creditor_account=creditor_account,
-        creditor_agent=_read_agent(message.option_of("57")),
-        intermediary_agents=intermediaries,
+        creditor_agent=_read_agent(by_number.get("57")),
+        intermediary_agents=[intermediary] if intermediary is not None else [],
         end_to_end_id=end_to_end,
         instruction_id=reference,
         remittance=remittance,
-        charge_bearer=CHARGES_IN.get(_need(message, "71A").value, ChargeBearer.SHAR),
+        charge_bearer=CHARGES_IN.get(_need(by_tag, "71A").value, ChargeBearer.SHAR),
         **({"uetr": uetr} if uetr else {}),
     )
     extras, left = read_extras(message)
+    f23b = by_tag.get("23B")
     return Mt103(
         order=order,
         sender_reference=reference,
@@ -413,7 +420,7 @@ def _read(message: MtMessage) -> Mt103:
         sender_bic=message.sender_bic,
         receiver_bic=message.receiver_bic,
         uetr=uetr,
-        bank_operation_code=(message.get("23B").value if message.get("23B") else "CRED"),  # type: ignore[union-attr]
+        bank_operation_code=f23b.value if f23b is not None else "CRED",
         unmapped=[f for f in message.fields if f.tag not in _MAPPED] + left,
         extras=extras,
     )
@@ -427,15 +434,15 @@ def _date6(text: str) -> dt.date:
     return dt.date(2000 + year if year < 69 else 1900 + year, int(text[2:4]), int(text[4:6]))
 
 
-def _need(message: MtMessage, tag: str) -> MtField:
-    f = message.get(tag)
+def _need(by_tag: dict[str, MtField], tag: str) -> MtField:
+    f = by_tag.get(tag)
     if f is None:
         raise ValueError(f"MT103 requires field :{tag}:")
     return f
 
 
-def _need_any(message: MtMessage, number: str) -> MtField:
-    f = message.option_of(number)
+def _need_any(by_number: dict[str, MtField], number: str) -> MtField:
+    f = by_number.get(number)
     if f is None:
         raise ValueError(f"MT103 requires field :{number}a:")
     return f

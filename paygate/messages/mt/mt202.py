@@ -96,11 +96,16 @@ def parse_mt202(text: str) -> Mt202:
     return read_mt202(messages[0])
 
 
-def read_mt202(message: MtMessage) -> Mt202:
+def read_mt202(message: MtMessage, *, strict: bool = True) -> Mt202:
+    """Read the transfer; ``strict`` first applies every MT rule (``validate_mt``).
+
+    Lenient reading (``strict=False``) takes what is there, e.g. a block 1 without its
+    ``F01`` prefix; the validator still reports such a message as breaking the rules."""
     if message.mt_type not in ("202", None):
         raise UnsupportedMessage(f"expected MT202, got MT{message.mt_type}")
     message.mt_hint = message.mt_hint or "202"
-    validate_mt(message)
+    if strict:
+        validate_mt(message)
     try:
         return _read(message)
     except ValidationError as exc:

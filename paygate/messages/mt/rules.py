@@ -84,6 +84,25 @@ FORMATS: dict[str, str] = {
     "86": lines(6, 65),
 }
 _COMPILED = {tag: re.compile(f"^(?:{fmt})$") for tag, fmt in FORMATS.items()}
+# Free-text fields as (lines, width): only read to explain a format error precisely.
+_SHAPES: dict[str, tuple[int, int]] = {
+    "50F": (5, 35),
+    "50K": (5, 35),
+    "52D": (5, 35),
+    "53D": (5, 35),
+    "54D": (5, 35),
+    "56D": (5, 35),
+    "57D": (5, 35),
+    "58D": (5, 35),
+    "59": (5, 35),
+    "59F": (5, 35),
+    "70": (4, 35),
+    "72": (6, 35),
+    "77B": (3, 35),
+    "79": (35, 50),
+    "86": (6, 65),
+}
+_BASIC_HEADER = re.compile(r"F01[A-Z0-9]{12}(?:\d{4}\d{6})?")
 
 _PARTY_OPTS = {"50": "AFK", "59": "AF"}
 
@@ -228,6 +247,15 @@ def field_errors(message: MtMessage, *, strict_charset: bool = True) -> list[Fie
     if mt is None or mt[:3] not in _RULES:
         return [FieldError(f"line {message.first_line}", f"unsupported message type MT{mt}")]
     mandatory, allowed = _RULES[mt]
+    header = message.basic_header
+    if header is not None and not _BASIC_HEADER.fullmatch(header):
+        errors.append(
+            FieldError(
+                f"line {message.first_line}",
+                f"block 1 {header[:25]!r} must be 'F01' + a 12-character LT address"
+                " + session and sequence numbers",
+            )
+        )
     tags = {f.tag for f in message.fields}
     for group in mandatory:
         if not tags.intersection(group):
@@ -255,7 +283,7 @@ def _check_field(mt: str, f: MtField, allowed: set[str], strict_charset: bool) -
         return FieldError(f"line {f.line}", f":{tag}: has characters outside SWIFT set X: {bad!r}")
     pattern = _COMPILED.get(tag)
     if pattern is not None and not pattern.match(value):
-        return FieldError(f"line {f.line}", f":{tag}: does not match its format")
+        return FieldError(f"line {f.line}", _format_reason(tag, value))
     if tag in _AMOUNT_TAGS:
         raw = value[-15:] if tag != "32A" else value[9:]
         amount = re.sub(r"^[A-Z]*\d{6}[A-Z]{3}|^[A-Z]{3}", "", value) if tag != "32A" else raw
@@ -268,6 +296,19 @@ def _check_field(mt: str, f: MtField, allowed: set[str], strict_charset: bool) -
             f"line {f.line}", f":{tag}: must not start or end with '/' nor contain '//'"
         )
     return None
+
+
+def _format_reason(tag: str, value: str) -> str:
+    shape = _SHAPES.get(tag)
+    if shape is not None:
+        count, width = shape
+        rows = value.split("\n")
+        if len(rows) > count:
+            return f":{tag}: has {len(rows)} lines, at most {count} allowed"
+        for i, row in enumerate(rows, start=1):
+            if len(row) > width:
+                return f":{tag}: line {i} has {len(row)} characters, at most {width} allowed"
+    return f":{tag}: does not match its format"
 
 
 def validate_mt(message: MtMessage, *, strict_charset: bool = True) -> None:
