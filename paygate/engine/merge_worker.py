@@ -9,10 +9,16 @@ fans an aggregate payment's outcome out to its items.
   (``store.close_merges``: a fixed number of statements per tick), under
   ``pg_advisory_xact_lock(hashtext(merge_key))`` for each key, taken in sorted order:
   insert the merges, link the items (the partial unique index on ``merge_items`` refuses
-  an item already in a live merge), move them to ``submitted`` and create the aggregate
-  payments in ``validated`` with a due dispatch. From there the ordinary dispatcher routes
-  each (``merged=True``), records the submission before sending, and inquires after a
-  crash: the merge is submitted once.
+  an item already in a live merge) and create the aggregate payments in ``validated`` with
+  a due dispatch. From there the ordinary dispatcher routes each (``merged=True``), records
+  the submission before sending, and inquires after a crash: the merge is submitted once.
+  Each merge's total stays within the smallest per-payment maximum of its rule's rails
+  (``rail_max``, from the routing configuration, handed to the pure planner).
+- **Moving the items** (the same ``tick``, after the close committed, in short
+  transactions of up to a thousand merges): ``pending_merge → submitted`` with the event
+  "in merge M". Kept off the close transaction because rewriting 100k wide payment rows
+  is most of the cost; a linked item is already out of reach of planning and cancel
+  (409). A crash in between is finished by the next tick, or by the merge's outcome.
 - **Fan-out** (``after_outcome``, called by the dispatcher in the transaction that records
   the aggregate's outcome): settled → every item settled and the fees recorded; definitive
   rejection or failure → items back to ``pending_merge`` (rule ``on_reject: next_window``)
@@ -40,6 +46,7 @@ from paygate.logs import get_logger
 from paygate.merging import (
     MergeCandidate,
     MergeConfig,
+    RailMax,
     eligible_rule,
     next_boundary,
     plan_merges,
@@ -154,6 +161,15 @@ class MergeWorker:
                 return True
         return False
 
+    def rail_max(self) -> RailMax:
+        """``(rail, currency) → per-payment maximum`` from the routing configuration."""
+        return {
+            (spec.id, currency): limits.max
+            for spec in self.routing.config.channels
+            for currency, limits in spec.limits.items()
+            if limits.max is not None
+        }
+
     async def start(self) -> None:
         async with self.pool.acquire() as conn:
             self.system_client = await store.ensure_system_client(conn)
@@ -206,7 +222,25 @@ class MergeWorker:
     # ---- closing windows ----------------------------------------------------------------
 
     async def tick(self) -> int:
-        """Plan and close what is due now; returns the number of merges closed."""
+        """Plan and close what is due now, then move the closed merges' items to
+        ``submitted``; returns the number of merges closed."""
+        closed = await self.close_due()
+        await self.move_items()
+        return closed
+
+    async def move_items(self, merges_per_tx: int = 1000) -> int:
+        """Move the items of every closed merge not yet done to ``submitted`` (short
+        transactions); returns the number of merges done."""
+        done = 0
+        while True:
+            async with self.pool.acquire() as conn, conn.transaction():
+                n = await store.move_closed_items(conn, merges_per_tx)
+            if not n:
+                return done
+            done += n
+
+    async def close_due(self) -> int:
+        """Plan and close what is due now, in one transaction; returns the merges closed."""
         assert self.system_client is not None, "start() first"
         now = self.clock.now()
         closed = 0
@@ -239,7 +273,7 @@ class MergeWorker:
                     )
                 )
             self._candidates = {c.payment_id: c for c in candidates}
-            plan = plan_merges(candidates, self.config, now)
+            plan = plan_merges(candidates, self.config, now, self.rail_max())
             individual = list(plan.individual)
             open_rules: dict[str, bool] = {}
             to_close: list[store.NewMerge] = []

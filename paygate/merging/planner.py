@@ -18,11 +18,17 @@ payee account and currency):
 
 Whatever does not close waits. Items no current rule accepts (the configuration changed
 since intake) are returned in ``individual`` for the engine to pay one by one.
+
+**Rail maxima** (``rail_max``, optional data derived from the routing configuration by the
+engine: ``(rail, currency) → per-payment maximum``): a merge is one channel payment, so its
+total must not exceed the smallest maximum among its rule's rails in its currency. That
+maximum acts as an amount cap (tightening ``close_early_at_amount``); an item larger than it
+on its own can never be merged and goes to ``individual``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -93,6 +99,23 @@ class MergePlan:
 
 
 BucketKey = tuple[str, str | None, str, str]
+# (rail id, currency) -> the rail's per-payment maximum in that currency.
+RailMax = Mapping[tuple[str, str], Decimal]
+
+
+def merge_amount_cap(
+    rule: MergeRule, currency: str, rail_max: RailMax | None = None
+) -> Decimal | None:
+    """The most one merge under ``rule`` in ``currency`` may total: the rule's
+    ``close_early_at_amount`` and the smallest per-payment maximum of its rails, whichever
+    is lower; ``None`` if neither bounds it."""
+    cap = rule.close_early_at_amount
+    if rail_max:
+        for channel in rule.channels:
+            limit = rail_max.get((channel, currency))
+            if limit is not None and (cap is None or limit < cap):
+                cap = limit
+    return cap
 
 
 def merge_key(rule_id: str, client: str | None, creditor_account: str, currency: str) -> str:
@@ -136,12 +159,12 @@ def _urgency(items: Sequence[MergeCandidate], hold_until: datetime) -> MergeReas
 
 
 def _chunks(
-    items: Sequence[MergeCandidate], rule: MergeRule
+    items: Sequence[MergeCandidate], rule: MergeRule, max_amount: Decimal | None
 ) -> list[tuple[list[MergeCandidate], Decimal, MergeReason | None]]:
-    """Cut a bucket (oldest first) into merges within the caps; the reason is the cap that
-    closed a chunk, ``None`` for the last, still open one."""
+    """Cut a bucket (oldest first) into merges within the caps (``max_amount``: see
+    ``merge_amount_cap``); the reason is the cap that closed a chunk, ``None`` for the last,
+    still open one."""
     max_items = rule.close_early_at_items
-    max_amount = rule.close_early_at_amount
     out: list[tuple[list[MergeCandidate], Decimal, MergeReason | None]] = []
     current: list[MergeCandidate] = []
     total = Decimal(0)
@@ -178,7 +201,12 @@ def _sort_key(item: MergeCandidate) -> tuple[datetime, str]:
     return (item.received_at, item.payment_id)
 
 
-def plan_merges(items: Sequence[MergeCandidate], config: MergeConfig, now: datetime) -> MergePlan:
+def plan_merges(
+    items: Sequence[MergeCandidate],
+    config: MergeConfig,
+    now: datetime,
+    rail_max: RailMax | None = None,
+) -> MergePlan:
     """Decide which merges close at ``now``; see the module docstring for the rules."""
     require_aware(now, "now")
     rules = {rule.id: rule for rule in config.rules}
@@ -202,7 +230,7 @@ def plan_merges(items: Sequence[MergeCandidate], config: MergeConfig, now: datet
             bucket.append(item)
 
     clocks: dict[str, _RuleClock] = {}
-    plan = MergePlan(individual=[i.payment_id for i in sorted(individual, key=_sort_key)])
+    plan = MergePlan()
     for key in sorted(buckets, key=lambda k: (k[0], k[1] or "", k[2], k[3])):
         rule_id, client, account, currency = key
         rule = rules[rule_id]
@@ -210,12 +238,19 @@ def plan_merges(items: Sequence[MergeCandidate], config: MergeConfig, now: datet
         if clock is None:
             clock = clocks[rule_id] = _RuleClock.at(rule, now)
         members = sorted(buckets[key], key=_sort_key)
+        cap = merge_amount_cap(rule, currency, rail_max)
+        if cap is not None and any(i.amount > cap for i in members):
+            # Larger than a rail of the rule takes in one payment: never mergeable here.
+            individual.extend(i for i in members if i.amount > cap)
+            members = [i for i in members if i.amount <= cap]
+            if not members:
+                continue
         # Due once a boundary has passed since the oldest item arrived. An item stamped
         # after ``now`` (clock skew between processes) is not due yet; its deadline is
         # still checked below, and at every boundary the scheduler wakes for.
         due = members[0].received_at < clock.last_boundary
         text_key = merge_key(rule_id, client, account, currency)
-        for chunk, total, cap_reason in _chunks(members, rule):
+        for chunk, total, cap_reason in _chunks(members, rule, cap):
             reason: MergeReason | None
             if due:
                 reason = "window_due"
@@ -238,11 +273,15 @@ def plan_merges(items: Sequence[MergeCandidate], config: MergeConfig, now: datet
                     reason=reason,
                 )
             )
+    plan.individual.extend(i.payment_id for i in sorted(individual, key=_sort_key))
     return plan
 
 
 def next_wakeup(
-    items: Sequence[MergeCandidate], config: MergeConfig, now: datetime
+    items: Sequence[MergeCandidate],
+    config: MergeConfig,
+    now: datetime,
+    rail_max: RailMax | None = None,
 ) -> datetime | None:
     """When the scheduler should next plan, given these pending items: the earliest next
     boundary among rules with waiting items, or ``None`` if nothing would wait.
@@ -251,7 +290,7 @@ def next_wakeup(
     "would waiting miss it?" cannot change, and at that boundary the bucket is due. New
     arrivals can fill a bucket to its cap, so the engine should also plan on intake.
     """
-    plan = plan_merges(items, config, now)
+    plan = plan_merges(items, config, now, rail_max)
     if not plan.waiting:
         return None
     waiting = set(plan.waiting)

@@ -3,7 +3,15 @@ aggregate payment, the fan-out of its outcome to the items, and the savings repo
 
 Every function runs in the caller's transaction. Item moves are set-based (one statement
 for all items of a merge) and guarded by ``status``: a count that does not match raises
-``StateError`` so the caller's transaction rolls back instead of half-closing a merge."""
+``StateError`` so the caller's transaction rolls back instead of half-closing a merge.
+
+Closing a merge writes the merge, its links in ``merge_items`` and its aggregate, but does
+not rewrite the items' payment rows (wide, with eight indexes: that UPDATE was most of the
+closing time). An item linked to a live merge is "in" it from that commit on: it is never
+selected again and cannot be cancelled. ``move_closed_items`` then moves the items of closed
+merges ``pending_merge → submitted`` with their event, merge by merge, off the close path;
+a merge's outcome does it first if it comes earlier (``settle_merge``, ``reject_merge``);
+after a crash the next tick does it (``merges.items_moved`` marks what is left)."""
 
 from __future__ import annotations
 
@@ -108,34 +116,20 @@ async def to_pending(
 
 async def lock_pending(conn: asyncpg.Connection, limit: int) -> list[PendingItem]:
     """Pending items not in any merge, locked for this transaction; others' locks skipped."""
+    # Columns in ``PendingItem`` field order: one positional call per row.
     rows = await conn.fetch(
-        """SELECT id, client_id, amount, currency, merge_rule, merge_since, product,
-                  business_category,
+        """SELECT id, client_id, amount, currency, NULL::jsonb AS order_doc, merge_rule,
+                  merge_since, product, business_category,
                   coalesce(order_doc->'creditor_account'->>'iban',
                            order_doc->'creditor_account'->>'other', '') AS creditor_account,
                   coalesce(order_doc->'creditor'->>'name', '') AS creditor_name,
                   (order_doc->>'deadline')::timestamptz AS deadline
-           FROM payments WHERE status = 'pending_merge' AND merge_id IS NULL
+           FROM payments p WHERE status = 'pending_merge' AND NOT EXISTS (
+               SELECT 1 FROM merge_items i WHERE i.payment_id = p.id AND NOT i.released)
            ORDER BY merge_since LIMIT $1 FOR UPDATE SKIP LOCKED""",
         limit,
     )
-    return [
-        PendingItem(
-            r["id"],
-            r["client_id"],
-            r["amount"],
-            r["currency"],
-            None,
-            r["merge_rule"],
-            r["merge_since"],
-            r["product"],
-            r["business_category"],
-            r["creditor_account"],
-            r["creditor_name"],
-            r["deadline"],
-        )
-        for r in rows
-    ]
+    return [PendingItem(*r) for r in rows]
 
 
 async def ensure_system_client(conn: Conn) -> uuid.UUID:
@@ -197,13 +191,14 @@ async def close_merge(
 async def close_merges(
     conn: asyncpg.Connection, news: list[NewMerge], system_client: uuid.UUID
 ) -> list[uuid.UUID]:
-    """Create the merges, link their items, move them to ``submitted`` and create one
-    aggregate payment per merge in ``validated`` with a due dispatch. All in the caller's
-    transaction, set-based: a fixed number of statements whatever the number of merges
-    and items. The merge keys' advisory locks are taken first, in sorted order (so two
-    processes closing overlapping keys cannot deadlock); the partial unique index on
-    ``merge_items`` refuses an item already in a live merge; a count that does not match
-    raises ``StateError`` and the caller's transaction rolls back."""
+    """Create the merges, link their items and create one aggregate payment per merge in
+    ``validated`` with a due dispatch (the items move to ``submitted`` later, in
+    ``move_closed_items``). All in the caller's transaction, set-based: a fixed number of
+    statements whatever the number of merges and items. The items must be pending and
+    locked by the caller (``lock_pending``). The merge keys' advisory locks are taken first,
+    in sorted order (so two processes closing overlapping keys cannot deadlock); the partial
+    unique index on ``merge_items`` refuses an item already in a live merge, and the caller's
+    transaction rolls back."""
     if not news:
         return []
     await conn.execute(
@@ -229,7 +224,6 @@ async def close_merges(
     item_merge: list[uuid.UUID] = []
     item_ids: list[uuid.UUID] = []
     item_amounts: list[Decimal] = []
-    item_refs: list[str] = []
     for merge_id, aggregate_id, new in zip(merge_ids, aggregate_ids, news, strict=True):
         total = sum((i.amount for i in new.items), Decimal(0))
         reference = merge_reference(merge_id)
@@ -249,12 +243,11 @@ async def close_merges(
             item_merge.append(merge_id)
             item_ids.append(item.payment_id)
             item_amounts.append(item.amount)
-            item_refs.append(reference)
     await conn.execute(
-        f"""INSERT INTO merges ({_MERGE_COLUMNS})
+        f"""INSERT INTO merges ({_MERGE_COLUMNS}, items_moved)
             SELECT t.id, t.merge_key, t.rule_id, t.currency, t.creditor_account, t.total,
                    t.item_count, 'submitted', t.reason, t.payment_id, t.reference, NULL, NULL,
-                   NULL, t.closed_at, NULL
+                   NULL, t.closed_at, NULL, false
             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
                         $6::numeric[], $7::int[], $8::text[], $9::uuid[], $10::text[],
                         $11::timestamptz[])
@@ -272,7 +265,9 @@ async def close_merges(
         references,
         [n.closed_at for n in news],
     )
-    # The partial unique index refuses an item that is already in a live merge.
+    # The partial unique index refuses an item that is already in a live merge. The items
+    # are the caller's, locked by ``lock_pending`` in this transaction: still pending.
+    check_transition(S.PENDING_MERGE, S.SUBMITTED)
     await conn.execute(
         "INSERT INTO merge_items (merge_id, payment_id, amount) "
         "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::numeric[])",
@@ -280,32 +275,6 @@ async def close_merges(
         item_ids,
         item_amounts,
     )
-    check_transition(S.PENDING_MERGE, S.SUBMITTED)
-    moved = await conn.fetchval(
-        """WITH input AS (
-               SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[])
-                   AS t(id, merge_id, reference)
-           ), moved AS (
-               UPDATE payments p SET status = 'submitted', updated_at = now(),
-                   merge_id = i.merge_id
-               FROM input i WHERE p.id = i.id AND p.status = 'pending_merge'
-               RETURNING p.id, i.merge_id, i.reference
-           ), ev AS (
-               INSERT INTO payment_events (payment_id, from_status, to_status, reason, data)
-               SELECT id, 'pending_merge', 'submitted',
-                      'in merge ' || merge_id || ' (' || reference || ')',
-                      jsonb_build_object('merge_id', merge_id::text, 'reference', reference)
-               FROM moved
-           )
-           SELECT count(*) FROM moved""",
-        item_ids,
-        item_merge,
-        item_refs,
-    )
-    if moved != len(item_ids):
-        raise StateError(
-            f"{len(item_ids) - moved} of {len(item_ids)} items are no longer pending_merge"
-        )
     await conn.execute(
         """WITH input AS (
                SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::numeric[],
@@ -349,6 +318,49 @@ async def close_merges(
         now,
     )
     return merge_ids
+
+
+async def move_closed_items(conn: asyncpg.Connection, limit: int = 1000) -> int:
+    """Move the items of up to ``limit`` closed merges ``pending_merge → submitted``, one
+    event each (set-based); returns the number of merges done. Merges another transaction
+    holds (closing, settling) are skipped: their outcome moves the items itself."""
+    ids = await conn.fetch(
+        """SELECT id FROM merges WHERE NOT items_moved ORDER BY closed_at
+           LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    if not ids:
+        return 0
+    await _move_linked_items(conn, [r["id"] for r in ids])
+    return len(ids)
+
+
+async def _move_linked_items(conn: asyncpg.Connection, merge_ids: list[uuid.UUID]) -> None:
+    """The close's second half for these merges (their rows locked by the caller): live
+    items still ``pending_merge`` → ``submitted`` with ``merge_id``, and the event."""
+    check_transition(S.PENDING_MERGE, S.SUBMITTED)
+    await conn.execute(
+        """WITH input AS (
+               SELECT i.payment_id AS id, i.merge_id, m.reference
+               FROM merge_items i JOIN merges m ON m.id = i.merge_id
+               WHERE i.merge_id = ANY($1::uuid[]) AND NOT i.released
+           ), moved AS (
+               UPDATE payments p SET status = 'submitted', updated_at = now(),
+                   merge_id = i.merge_id
+               FROM input i WHERE p.id = i.id AND p.status = 'pending_merge'
+               RETURNING p.id, i.merge_id, i.reference
+           )
+           INSERT INTO payment_events (payment_id, from_status, to_status, reason, data)
+           SELECT id, 'pending_merge', 'submitted',
+                  'in merge ' || merge_id || ' (' || reference || ')',
+                  jsonb_build_object('merge_id', merge_id::text, 'reference', reference)
+           FROM moved""",
+        merge_ids,
+    )
+    await conn.execute(
+        "UPDATE merges SET items_moved = true WHERE id = ANY($1::uuid[]) AND NOT items_moved",
+        merge_ids,
+    )
 
 
 async def _move_items(
@@ -416,6 +428,7 @@ async def settle_merge(
     fee_if_single: Decimal | None,
     now: dt.datetime,
 ) -> int:
+    await _move_linked_items(conn, [merge.id])
     ids = [pid for pid, _ in await live_items(conn, merge.id)]
     await _move_items(
         conn,
@@ -445,6 +458,7 @@ async def reject_merge(
     now: dt.datetime,
 ) -> int:
     """Release the items: back to ``pending_merge`` for the next window, or routed alone."""
+    await _move_linked_items(conn, [merge.id])
     ids = [pid for pid, _ in await live_items(conn, merge.id)]
     await conn.execute("UPDATE merge_items SET released = true WHERE merge_id = $1", merge.id)
     data = {"merge_id": str(merge.id), "reason": why}
@@ -488,8 +502,11 @@ async def cancel_pending(
     )
     if row is None or row["client_id"] != client_id:
         raise NotFound(f"no payment {payment_id}")
-    if row["merge_id"] is not None:
-        raise StateError(f"payment {payment_id} is already in merge {row['merge_id']}")
+    merge_id = row["merge_id"] or await conn.fetchval(
+        "SELECT merge_id FROM merge_items WHERE payment_id = $1 AND NOT released", payment_id
+    )
+    if merge_id is not None:
+        raise StateError(f"payment {payment_id} is already in merge {merge_id}")
     if row["status"] != S.PENDING_MERGE.value:
         raise StateError(f"only a payment waiting to be merged can be cancelled ({row['status']})")
     await _move_items(
