@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     insert_coalesce_ms: float = Field(
         default=2.0, ge=0, description="Window for coalescing concurrent intake INSERTs."
     )
+    gc_freeze: bool = Field(
+        default=True,
+        description="`serve`: move everything alive after start-up into the GC's permanent "
+        "generation, so collections under load scan only what requests allocate.",
+    )
+    gc_gen0_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="`serve`: allocations between young-generation collections (CPython's "
+        "default is 700; 0 keeps the interpreter's setting).",
+    )
 
     @property
     def reports_dir(self) -> Path:

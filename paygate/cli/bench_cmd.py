@@ -46,7 +46,21 @@ LIMITS = """### What limits it (py-spy against `paygate serve`, pg_stat_activity
   the structlog contextvars binding in the middleware ~8%, JSON decode + pydantic validation +
   the canonical-JSON fingerprint + `model_dump` ~20%, JSON encoding of the documents for the
   INSERT and the response ~12%), on two cores shared with PostgreSQL, the load generator and the
-  rails. The half-load p99 is dominated by CPU contention on those two cores.
+  rails. Since then the order document is stored as its `model_dump_json()` text (no dict, no
+  second dump), requests share one JSON decoder, and `serve` freezes the start-up heap
+  (`gc.freeze()`) and raises the young-generation GC threshold to 50,000
+  (`PAYGATE_GC_FREEZE`, `PAYGATE_GC_GEN0_THRESHOLD`): gateway CPU per intake request (CPU
+  time of the `serve` processes from /proc, closed loop 64, three A/B pairs on the loaded
+  machine) 465 -> 368 us, i.e. ~20% less.
+- **Half-load p99.** Not the gateway's CPU: `pg_stat_activity` sampled during the open loop
+  shows the batched intake INSERTs almost always in `IO/WalSync` or `LWLock/WALWrite`, i.e.
+  waiting for the commit's fsync, and the bench now probes the data directory's disk
+  (`disk_fdatasync_ms`): fdatasync on this VM is 0.3-3 ms median with stalls of 40-300 ms. A
+  stall holds every commit behind it, so one per run is enough to put p99 over 20 ms at this
+  rate. Durable before acknowledged forbids hiding it (no `synchronous_commit = off`); the
+  target needs a disk (or a WAL device) with bounded fsync latency. `half_late_sends` /
+  `half_max_send_lag_ms` show the load generator also falling behind its schedule when the
+  cores are contended; those requests count from their scheduled time, as they should.
 - **End to end.** The dispatcher works per claimed batch (`Dispatcher.dispatch_batch`):
   route every row in Python, then ONE transaction (attempt numbers; one set-based statement
   over `unnest` arrays for the guarded `src -> routed -> submitted` updates, their events and
@@ -60,12 +74,24 @@ LIMITS = """### What limits it (py-spy against `paygate serve`, pg_stat_activity
   idle and no lock waits worth naming. The limit is now CPU on the two shared cores:
   py-spy on a dispatch process shows it ~98% busy, of which ~40% the channel exchange (MT103
   / pacs.008 building ~18%, aiohttp client and the loopback socket write ~30%), ~9% routing
-  `decide`, ~6% re-validating the stored order (`PaymentOrder.model_validate`), ~12% asyncpg;
+  `decide`, ~6% re-validating the stored order, ~12% asyncpg;
   the simulated rails (in the bench process) and PostgreSQL take the rest of the two cores.
   Steady-state drain is ~1,000/s; the figure above includes the start of the dispatch
-  processes' loops and the last batches' tail, so it is lower. Next: cheaper codecs and
-  routing per payment, reusing the parsed order from the claim, more cores.
-- Three runs of this code (2026-11-23, load average ~4 on the 2 cores from other test runs):
+  processes' loops and the last batches' tail, so it is lower. Since then a claim fetches the
+  order as JSON text and validates it once (`model_validate_json`, cached on the row), the
+  route request is stored as `model_dump_json()` text, and the GC settings above apply to the
+  dispatch processes too: gateway CPU per settled payment 803 -> 607 us (three A/B pairs).
+  Next: cheaper codecs and routing per payment, more cores.
+- GC freeze, JSON-text order documents (2026-11-23, load average 3-5 on the 2 cores from
+  other engineers' runs, so wall-clock figures swing 2-3x run to run; echo 1418-4486 req/s):
+  the CPU-time A/B above is the comparison that survives the noise. Wall clock, `paygate
+  bench --only http`, before / after, three runs each: intake 32 / 28 / 104% and 34 / 109 /
+  60% of echo; half-load p99 177 / 568 / 472 and 95 / 864 / 182 ms; end to end 567 / 834 /
+  576 and 913 / 551 / 587 settled/s; two more runs after: 120% / 36% of echo, p99 38 / 1456
+  ms (the 38 ms run is the one without a disk stall over 8 ms), 924 / 861 settled/s;
+  the run above (no disk stall over 10 ms, but 857 late sends: the cores were contended) is
+  the third.
+- Earlier runs of the batch dispatcher (2026-11-23, load average ~4 on the 2 cores):
   end to end 482 / 853 / 597 payments/s. Before it (same machine, same command): 130-232/s,
   limited by `transactionid` lock waits on `channel_usage` and ~12 round trips per payment.
   The intake rows move with the machine's load (echo 2469-8079 req/s in the same runs).
@@ -192,6 +218,12 @@ async def _intake_and_e2e(args: argparse.Namespace) -> dict[str, Any]:
         results["half_rate"] = round(intake.achieved_rps / 2)
         results["half_p50_ms"], results["half_p99_ms"] = half.p50_ms, half.p99_ms
         results["half_errors"] = half.errors
+        # Where the tail comes from: the generator falling behind its schedule (late sends)
+        # or the server; and the disk every commit waits on (fdatasync, as the WAL does).
+        results["half_late_sends"] = half.late
+        results["half_max_send_lag_ms"] = round(half.max_send_lag_ms, 1)
+        results["half_p99_ms_per_second"] = [s.p99_ms for s in half.timeline]
+        results["disk_fdatasync_ms"] = await asyncio.to_thread(_fdatasync_probe, tmp)
         # End to end: a fixed backlog, posted through the API while nothing dispatches, is
         # released at once to dispatch-only processes; time until every one is terminal.
         conn = await asyncpg.connect(dsn)
@@ -219,6 +251,33 @@ async def _intake_and_e2e(args: argparse.Namespace) -> dict[str, Any]:
         await rails.stop()
         pg.stop()
     return results
+
+
+def _fdatasync_probe(directory: Path, seconds: float = 2.0) -> dict[str, float]:
+    """Write and fdatasync 8 KiB at a time for ``seconds`` in ``directory`` (what a commit
+    does to the WAL): p50 / p99 / max in ms. Stalls here are stalls of every commit."""
+    path = directory / "fsync-probe"
+    times: list[float] = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        block = b"x" * 8192
+        stop = time.monotonic() + seconds
+        while time.monotonic() < stop:
+            os.write(fd, block)
+            t = time.perf_counter()
+            os.fdatasync(fd)
+            times.append((time.perf_counter() - t) * 1000)
+            time.sleep(0.001)
+    finally:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+    times.sort()
+    return {
+        "samples": len(times),
+        "p50": round(times[len(times) // 2], 2),
+        "p99": round(times[int(len(times) * 0.99)], 2),
+        "max": round(times[-1], 2),
+    }
 
 
 async def _serve(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import socket
@@ -55,8 +56,26 @@ def run(args: argparse.Namespace) -> int:
         children.append(pid)
     try:
         sock = _socket(settings.host, settings.port)
-        web.run_app(create_app(settings), sock=sock, print=None, handle_signals=True)
+        app = create_app(settings)
+        app.on_startup.append(_tune_gc(settings))
+        web.run_app(app, sock=sock, print=None, handle_signals=True)
     finally:
         for pid in children:
             os.kill(pid, signal.SIGTERM)
     return 0
+
+
+def _tune_gc(settings: Settings) -> Any:
+    """After start-up (pools, routing tables, codecs' templates are built), keep the collector
+    off the long-lived heap: a full collection over it stalled the event loop for tens of ms
+    under load, which showed up in the intake p99. Request garbage is still collected."""
+
+    async def tune(app: web.Application) -> None:
+        if settings.gc_gen0_threshold:
+            _, gen1, gen2 = gc.get_threshold()
+            gc.set_threshold(settings.gc_gen0_threshold, gen1, gen2)
+        if settings.gc_freeze:
+            gc.collect()
+            gc.freeze()
+
+    return tune

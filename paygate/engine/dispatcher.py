@@ -86,7 +86,7 @@ class _Planned:
     order: PaymentOrder
     endpoint: ChannelEndpoint
     fee: Decimal | None
-    route_request: dict[str, Any]
+    route_request: str  # JSON text, stored as is
     routed_reason: str
     routed_data: dict[str, Any]
     reference: str = ""
@@ -351,7 +351,7 @@ class Dispatcher:
                     order=order,
                     endpoint=endpoint,
                     fee=fee,
-                    route_request=request.model_dump(mode="json"),
+                    route_request=request.model_dump_json(),
                     routed_reason=f"routed to {channel} ({why}); fallbacks: {fallbacks}",
                     routed_data={
                         "channel": channel,
