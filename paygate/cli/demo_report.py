@@ -29,7 +29,13 @@ async def collect(
     orders: list[tuple[str, str, dict[str, Any]]],
 ) -> dict[str, Any]:
     rows = await pool.fetch(
-        """SELECT p.channel, p.status, p.currency, count(*) AS n, sum(p.amount) AS amount,
+        # A merged item went out inside its merge's payment: show that rail, marked merged
+        # (its fee is the merge's, shown in the merging table).
+        """SELECT COALESCE(p.channel, (
+                      SELECT m.channel || ' (merged)' FROM merge_items mi
+                      JOIN merges m ON m.id = mi.merge_id
+                      WHERE mi.payment_id = p.id AND m.status = 'settled' LIMIT 1)) AS channel,
+                  p.status, p.currency, count(*) AS n, sum(p.amount) AS amount,
                   sum(p.fee) FILTER (WHERE p.status = 'settled') AS fees
            FROM payments p WHERE p.id = ANY($1::uuid[]) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
         ids,
@@ -67,6 +73,16 @@ async def collect(
             }
         )
         fees[r["currency"]] += r["fees"] or Decimal(0)
+    merged_fees = await pool.fetch(
+        """SELECT m.currency, sum(m.fee_charged) AS fee FROM merges m
+           WHERE m.status = 'settled' AND EXISTS (
+               SELECT 1 FROM merge_items mi
+               WHERE mi.merge_id = m.id AND mi.payment_id = ANY($1::uuid[]))
+           GROUP BY 1""",
+        ids,
+    )
+    for r in merged_fees:  # what the merges cost is part of what was paid
+        fees[r["currency"]] += r["fee"] or Decimal(0)
     baseline: dict[str, Decimal] = defaultdict(Decimal)
     for _key, _segment, body in orders:
         order = PaymentOrder.model_validate(body)
