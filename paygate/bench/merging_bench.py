@@ -20,11 +20,11 @@ import json
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from paygate.api.app import DEFAULT_ROUTING
 from paygate.domain import PaymentOrder
 from paygate.engine.clock import SimulatedClock
 from paygate.engine.merge_worker import MergeWorker
@@ -35,7 +35,6 @@ from paygate.store.clients import ensure_client
 from paygate.store.migrate import migrate
 from routing import load_config
 
-DEFAULT_ROUTING = Path(__file__).resolve().parents[2] / "routing" / "configs" / "demo.yaml"
 # A business morning in Berlin; items arrived over the previous hour, so windows are due.
 NOW = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
 PAYEES = 200

@@ -45,6 +45,7 @@ from paygate.errors import (
 from paygate.logs import get_logger
 from paygate.store import channel_usage
 from paygate.store import payments as repo
+from routing import Decision
 
 S = PaymentStatus
 log = get_logger("paygate.engine")
@@ -241,13 +242,7 @@ class Dispatcher:
         endpoint = self.c.endpoints.get(channel)
         if endpoint is None:
             raise StateError(f"routing chose {channel!r}, which has no configured endpoint")
-        fee = (
-            decision.fee
-            if decision.fee is not None
-            else self.c.routing.fee_of(channel, order.amount.value, order.amount.currency)
-        )
-        why = decision.rule or "best score"
-        fallbacks = ", ".join(decision.fallbacks) or "none"
+        fee, why, fallbacks = self._choice(decision, channel, order)
         async with self.c.pool.acquire() as conn, conn.transaction():
             await liquidity_alerts(conn)
             attempt = await repo.next_attempt(conn, row.id)
@@ -338,13 +333,7 @@ class Dispatcher:
             if channel is None or endpoint is None:
                 alone.append(row)
                 continue
-            fee = (
-                decision.fee
-                if decision.fee is not None
-                else self.c.routing.fee_of(channel, order.amount.value, order.amount.currency)
-            )
-            why = decision.rule or "best score"
-            fallbacks = ", ".join(decision.fallbacks) or "none"
+            fee, why, fallbacks = self._choice(decision, channel, order)
             planned.append(
                 _Planned(
                     row=row,
@@ -770,6 +759,16 @@ class Dispatcher:
 
     def _backoff(self, attempts: int) -> float:
         return float(min(self.c.settings.inquiry_backoff_s * (2 ** max(attempts, 0)), 30.0))
+
+    def _choice(
+        self, decision: Decision, channel: str, order: PaymentOrder
+    ) -> tuple[Decimal | None, str, str]:
+        """The fee (the schedule's when routing did not price a failover), the rule and the
+        fallbacks, as the routed event records them."""
+        fee = decision.fee
+        if fee is None:
+            fee = self.c.routing.fee_of(channel, order.amount.value, order.amount.currency)
+        return fee, decision.rule or "best score", ", ".join(decision.fallbacks) or "none"
 
     def _poll_delay(self) -> float:
         return self.c.settings.inquiry_backoff_s * 2
