@@ -32,14 +32,16 @@ def _order() -> PaymentOrder:
     )
 
 
-def _rate(fn: object, seconds: float = 1.0) -> float:
-    """Calls per second of CPU time on this core (best of three slices), so that other
-    processes sharing the machine do not count against the codec."""
+def _rate(fn: object, seconds: float = 2.0, slices: int = 10) -> float:
+    """Calls per second of CPU time on this core, the best of ``slices`` slices (as
+    ``timeit`` takes the minimum of its repeats): CPU time still stretches while the other
+    hyper-thread of the core is busy, so the best slice is the codec's own cost and the
+    others measure the neighbours."""
     best = 0.0
-    for _ in range(3):
+    for _ in range(slices):
         count = 0
         start = time.process_time()
-        while (elapsed := time.process_time() - start) < seconds / 3:
+        while (elapsed := time.process_time() - start) < seconds / slices:
             fn()  # type: ignore[operator]
             count += 1
         best = max(best, count / elapsed)

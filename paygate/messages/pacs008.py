@@ -18,7 +18,14 @@ from pydantic import ValidationError
 from paygate.domain import Agent, Money, PaymentOrder, Priority
 from paygate.errors import FieldError, SchemaInvalid, UnsupportedMessage
 from paygate.messages.extras import TIME_CODES, Charge, TxExtras
-from paygate.messages.mx import Builder, Reader, format_datetime, model_error, serialize
+from paygate.messages.mx import (
+    Builder,
+    ChildIndex,
+    Reader,
+    format_datetime,
+    model_error,
+    serialize,
+)
 from paygate.messages.mx_parties import (
     read_account,
     read_agent,
@@ -29,6 +36,7 @@ from paygate.messages.mx_parties import (
     write_party,
     write_remittance,
 )
+from paygate.messages.recurring_ids import agent_for_bic
 from paygate.messages.xsd import IsoDocument, default_registry, read_iso
 
 MESSAGE_ID = "pacs.008.001.08"
@@ -280,7 +288,7 @@ def _agent_or(agent: Agent | None, bic: str | None, index: int, role: str) -> Ag
     if agent is not None:
         return agent
     if bic is not None:
-        return Agent(bic=bic)
+        return agent_for_bic(bic)
     raise SchemaInvalid(
         f"transaction {index} has no {role} agent",
         [FieldError(f"/orders/{index}/{role}_agent", "required in pacs.008")],
@@ -295,7 +303,8 @@ def parse_pacs008(data: bytes) -> Pacs008Message:
 def read_pacs008(iso: IsoDocument) -> Pacs008Message:
     if iso.kind != "pacs.008":
         raise UnsupportedMessage(f"expected pacs.008, got {iso.message_id}")
-    root = Reader(iso.body, iso.namespace, "/Document/FIToFICstmrCdtTrf")
+    # Indexed: a transaction is read path by path, most of them absent (see ChildIndex).
+    root = Reader(iso.body, iso.namespace, "/Document/FIToFICstmrCdtTrf", ChildIndex())
     hdr = root.child("GrpHdr")
     if hdr is None:
         raise SchemaInvalid("missing GrpHdr", [FieldError(root.where + "/GrpHdr", "required")])

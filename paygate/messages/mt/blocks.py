@@ -253,12 +253,12 @@ def _matching_brace(text: str, start: int, line: int) -> int:
 
 
 def _parse_fields(body: str, first_line: int) -> list[MtField]:
-    # One regex scan for the tag lines (":20:" at a line start) instead of a Python loop
-    # over every line; values are the slices in between, line numbers counted in C.
-    fields: list[MtField] = []
-    append = fields.append
-    matches = list(_TAG_LINE.finditer(body))
-    head = body[: matches[0].start()] if matches else body
+    # One regex split at the tag lines (":20:" at a line start) instead of a Python loop
+    # over every line or over match objects: the parts alternate text before the first
+    # tag, then tag and value. A value keeps the newline that ends it; dropping that one
+    # character gives the value, and counting its newlines gives the next tag's line.
+    parts = _TAG_LINE.split(body)
+    head = parts[0]
     if head.strip():
         for offset, raw in enumerate(head.split("\n")):
             if raw.strip():
@@ -266,18 +266,15 @@ def _parse_fields(body: str, first_line: int) -> list[MtField]:
                     "block 4 must start with a field tag",
                     [FieldError(f"line {first_line + offset}", f"unexpected {raw[:20]!r}")],
                 )
-    line = first_line
-    pos = 0
-    count = body.count
-    for i, match in enumerate(matches):
-        start = match.start()
-        line += count("\n", pos, start)
-        pos = start
-        if i + 1 < len(matches):
-            value = body[match.end() : matches[i + 1].start() - 1]
-        else:
-            value = body[match.end() :].rstrip("\n")
-        append(MtField(match.group(1), value, line))
+    line = first_line + head.count("\n")
+    last = len(parts) - 2
+    fields: list[MtField] = []
+    append = fields.append
+    for i in range(1, len(parts), 2):
+        raw_value = parts[i + 1]
+        value = raw_value[:-1] if i < last else raw_value.rstrip("\n")
+        append(MtField(parts[i], value, line))
+        line += raw_value.count("\n")
     return fields
 
 

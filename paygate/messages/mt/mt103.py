@@ -30,6 +30,7 @@ from paygate.messages.loss import LossCode, LossReport
 from paygate.messages.mt.blocks import MtField, MtMessage, parse_mt_file, write_mt
 from paygate.messages.mt.charset import reference16, to_x, wrap
 from paygate.messages.mt.rules import format_amount, parse_amount, validate_mt
+from paygate.messages.recurring_ids import account_for_iban, agent_for_bic
 
 CHARGES_OUT = {ChargeBearer.DEBT: "OUR", ChargeBearer.CRED: "BEN", ChargeBearer.SHAR: "SHA"}
 CHARGES_IN = {"OUR": ChargeBearer.DEBT, "BEN": ChargeBearer.CRED, "SHA": ChargeBearer.SHAR}
@@ -485,7 +486,7 @@ def _read_party(f: MtField) -> tuple[Party, Account]:
 
 def _account(ident: str) -> Account:
     try:
-        return Account(iban=ident)
+        return account_for_iban(ident)
     except ValidationError:
         return Account(other=ident[:34])
 
@@ -501,7 +502,7 @@ def _read_agent(f: MtField | None) -> Agent | None:
         if match:
             clearing = (match.group(1), match.group(2))
     if f.option == "A":
-        return Agent(bic=lines[0]) if lines else None
+        return agent_for_bic(lines[0]) if lines else None
     if f.option == "C":
         return Agent(clearing_system=clearing[0], member_id=clearing[1]) if clearing else None
     name = lines[0] if lines else None

@@ -222,9 +222,13 @@ _RULES: dict[str, tuple[list[tuple[str, ...]], set[str]]] = {
 SUPPORTED = frozenset(_RULES)
 
 
+# Compiled here, not looked up in re's cache on every amount (32A is read per message).
+_DECIMAL_COMMA = re.compile(r"\d+,\d*")
+
+
 def parse_amount(text: str) -> Decimal:
     """SWIFT decimal comma: ``1234,5`` -> 1234.5; exactly one comma is required."""
-    if text.count(",") != 1 or not re.fullmatch(r"\d+,\d*", text):
+    if text.count(",") != 1 or not _DECIMAL_COMMA.fullmatch(text):
         raise ValueError(f"amount {text!r} must be digits with exactly one decimal comma")
     whole, frac = text.split(",")
     return Decimal(f"{whole}.{frac or '0'}")
