@@ -19,7 +19,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -32,11 +32,11 @@ S = PaymentStatus
 MERGE_CLIENT = "paygate-merge"
 
 
-@dataclass(frozen=True)
-class PendingItem:
+class PendingItem(NamedTuple):
     """A pending item with what the planner needs, read from columns and the stored order
     (validated at intake) without re-validating it. ``order_doc`` is only loaded for the
-    items whose order seeds an aggregate (``close_merges`` fetches the ones it needs)."""
+    items whose order seeds an aggregate (``close_merges`` fetches the ones it needs).
+    A tuple: a close reads up to a page (20,000) of them at once."""
 
     payment_id: uuid.UUID
     client_id: uuid.UUID
@@ -129,7 +129,7 @@ async def lock_pending(conn: asyncpg.Connection, limit: int) -> list[PendingItem
            ORDER BY merge_since LIMIT $1 FOR UPDATE SKIP LOCKED""",
         limit,
     )
-    return [PendingItem(*r) for r in rows]
+    return [PendingItem._make(r) for r in rows]
 
 
 async def ensure_system_client(conn: Conn) -> uuid.UUID:
@@ -221,11 +221,10 @@ async def close_merges(
     references: list[str] = []
     orders: list[PaymentOrder] = []
     responses: list[dict[str, Any]] = []
-    item_merge: list[uuid.UUID] = []
-    item_ids: list[uuid.UUID] = []
-    item_amounts: list[Decimal] = []
+    links: list[tuple[uuid.UUID, uuid.UUID, Decimal]] = []
     for merge_id, aggregate_id, new in zip(merge_ids, aggregate_ids, news, strict=True):
-        total = sum((i.amount for i in new.items), Decimal(0))
+        amounts = [i.amount for i in new.items]
+        total = sum(amounts, Decimal(0))
         reference = merge_reference(merge_id)
         totals.append(total)
         references.append(reference)
@@ -239,10 +238,7 @@ async def close_merges(
                 "merge_id": str(merge_id),
             }
         )
-        for item in new.items:
-            item_merge.append(merge_id)
-            item_ids.append(item.payment_id)
-            item_amounts.append(item.amount)
+        links.extend((merge_id, i.payment_id, a) for i, a in zip(new.items, amounts, strict=True))
     await conn.execute(
         f"""INSERT INTO merges ({_MERGE_COLUMNS}, items_moved)
             SELECT t.id, t.merge_key, t.rule_id, t.currency, t.creditor_account, t.total,
@@ -268,12 +264,9 @@ async def close_merges(
     # The partial unique index refuses an item that is already in a live merge. The items
     # are the caller's, locked by ``lock_pending`` in this transaction: still pending.
     check_transition(S.PENDING_MERGE, S.SUBMITTED)
-    await conn.execute(
-        "INSERT INTO merge_items (merge_id, payment_id, amount) "
-        "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::numeric[])",
-        item_merge,
-        item_ids,
-        item_amounts,
+    # COPY: the links are most of the rows a close writes (binary, no array round trip).
+    await conn.copy_records_to_table(
+        "merge_items", records=links, columns=("merge_id", "payment_id", "amount")
     )
     await conn.execute(
         """WITH input AS (
