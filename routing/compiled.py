@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ import holidays
 
 from routing.channels import WEEKDAY_INDEX, Calendar, ChannelSpec, FeeBand, LatencyModel
 from routing.currency import quantum
+from routing.eligibility import Shapes
 from routing.rules import (
     ConditionRule,
     DefaultRule,
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 _HUNDRED = Decimal(100)
 _DAY = 86_400
+_MAX_CANDIDATE_SETS = 4096
 SPLIT_BUCKETS = 10_000
 
 # (from, to, fixed, percent as a fraction or None, min, max)
@@ -463,12 +466,15 @@ class CompiledWeights:
 
 class CompiledConfig:
     __slots__ = (
+        "_candidates",
+        "_index_key",
         "by_id",
-        "carriers",
         "channels",
         "exclusive_whitelists",
+        "ids",
         "indexes",
         "rules",
+        "shapes",
         "specs",
         "unindexed",
         "weights",
@@ -477,10 +483,7 @@ class CompiledConfig:
     def __init__(self, config: RoutingConfig) -> None:
         self.channels = tuple(CompiledChannel(spec, i) for i, spec in enumerate(config.channels))
         self.by_id = {c.id: c for c in self.channels}
-        self.carriers: dict[str, frozenset[str]] = {}
-        for c in self.channels:
-            for cur in c.currencies:
-                self.carriers[cur] = self.carriers.get(cur, frozenset()) | {c.id}
+        self.ids = tuple(self.by_id)
         self.specs = {spec.id: spec for spec in config.channels}
         self.rules = tuple(CompiledRule(r, i, self.by_id) for i, r in enumerate(config.rules))
         self.exclusive_whitelists = tuple(r for r in self.rules if r.exclusive)
@@ -498,6 +501,11 @@ class CompiledConfig:
         self.indexes = tuple(
             (f, {v: tuple(p) for v, p in tables[f].items()}) for f in MATCH_FIELDS if f in tables
         )
+        # A request's values of the indexed fields (a tuple if more than one): the key of
+        # `_candidates`. Bounded, as `client` alone may take many values.
+        self._index_key = attrgetter(*(f for f, _ in self.indexes)) if self.indexes else None
+        self._candidates: dict[Any, tuple[tuple[CompiledRule, ...], bool]] = {}
+        self.shapes = Shapes(self.channels)
         self.weights = CompiledWeights(config)
         for ch in self.channels:
             if ch.latency.fixed is not None:
@@ -508,22 +516,25 @@ class CompiledConfig:
 
     def matching_rules(self, req: RouteRequest) -> list[CompiledRule]:
         """Rules whose conditions hold for `req`, in configured order."""
-        positions: list[int] = list(self.unindexed)
-        extra = False
-        for name, table in self.indexes:
-            hit = table.get(getattr(req, name))
-            if hit:
-                positions.extend(hit)
-                extra = True
-        if extra:
-            positions.sort()
-        rules = self.rules
-        out = []
-        for p in positions:
-            rule = rules[p]
-            if rule.trivial or rule.match.matches(req):
-                out.append(rule)
-        return out
+        rules, _ = self.rule_candidates(req)
+        return [rule for rule in rules if rule.trivial or rule.match.matches(req)]
+
+    def rule_candidates(self, req: RouteRequest) -> tuple[tuple[CompiledRule, ...], bool]:
+        """The rules `req` may match judging by the indexed fields alone, in configured
+        order, and whether any of them is an exclusion. A function of those fields' values
+        only, and requests repeat them, so it is memoized (bounded)."""
+        key = None if self._index_key is None else self._index_key(req)
+        found = self._candidates.get(key)
+        if found is None:
+            positions: list[int] = list(self.unindexed)
+            for name, table in self.indexes:
+                positions.extend(table.get(getattr(req, name), ()))
+            rules = tuple(self.rules[p] for p in sorted(positions))
+            found = (rules, any(rule.kind == "exclusion" for rule in rules))
+            if len(self._candidates) >= _MAX_CANDIDATE_SETS:
+                self._candidates.clear()
+            self._candidates[key] = found
+        return found
 
 
 def dec4(value: float) -> Decimal:

@@ -16,6 +16,7 @@ from routing.compiled import (
 )
 from routing.config import RoutingConfig
 from routing.decision import ChannelVerdict, Decision
+from routing.eligibility import shape_reason
 from routing.request import RouteRequest
 from routing.snapshot import FRESH, BreakerState, ChannelState, Snapshot
 
@@ -24,10 +25,6 @@ _ZERO = Decimal(0)
 _RISK_QUANTUM = Decimal("0.0001")
 _OPEN = BreakerState.OPEN
 _HALF_OPEN = BreakerState.HALF_OPEN
-# `_check` returns this object (compared by identity) for a rail outside its hours, so that
-# ranking builds no message; `check` replaces it with the full reason when explaining.
-_CLOSED: str = type("_Closed", (str,), {"__slots__": ()})("closed")
-
 # A rail that passed every hard constraint: fee, expected seconds to settle, its state.
 _Fit = tuple[Decimal, float, ChannelState]
 # A scored rail: score, config order (tie-break), id, fee, latency, risk, expected seconds.
@@ -40,34 +37,45 @@ class _Evaluation:
     __slots__ = (
         "cc",
         "checked",
-        "cross",
+        "exposure",
+        "fits",
         "locals",
         "now",
         "now_ts",
         "priority",
         "req",
         "scored",
+        "shape",
         "slack",
         "snapshot",
         "unit",
         "weights",
+        "why",
     )
 
     def __init__(
-        self, req: RouteRequest, cc: CompiledConfig, snapshot: Snapshot, now: dt.datetime
+        self,
+        req: RouteRequest,
+        cc: CompiledConfig,
+        snapshot: Snapshot,
+        now: dt.datetime,
+        explain: bool,
     ) -> None:
         self.req = req
+        # When explaining, every rail's reason is shown: build it on the first check.
+        self.why = explain
         self.cc = cc
         self.snapshot = snapshot.channels
         self.now = now
         self.now_ts = now.timestamp()
-        debtor, creditor = req.debtor_country, req.creditor_country
-        self.cross = debtor is not None and creditor is not None and debtor != creditor
+        self.shape = cc.shapes.of(req)
         deadline = req.deadline
         self.slack = None if deadline is None else (deadline - now).total_seconds()
         self.locals: dict[str, dt.datetime] = {}
         self.checked: dict[str, str | _Fit] = {}
+        self.fits: dict[str, _Fit | None] = {}
         self.scored: dict[str, _Scored] = {}
+        self.exposure: Decimal | None = None
         self.priority = req.priority
         w = cc.weights
         product = req.product
@@ -87,50 +95,54 @@ class _Evaluation:
         return local
 
     def check(self, ch: CompiledChannel) -> str | _Fit:
+        """`ch`'s fit, or why it cannot take the payment."""
+        fit = self.fits.get(ch.id)
+        if fit is not None:
+            return fit
         result = self.checked.get(ch.id)
-        if result is None or result is _CLOSED:
-            result = self._check(ch)
-            if result is _CLOSED:
-                result = ch.calendar.closed_reason(self.local(ch)) or _CLOSED
+        if result is None:
+            result = self._check(ch, True, False)
+            assert result is not None
             self.checked[ch.id] = result
         return result
 
-    def _check(self, ch: CompiledChannel) -> str | _Fit:
+    def _check(self, ch: CompiledChannel, why: bool, suits: bool) -> str | _Fit | None:
+        """The hard constraints, in the order their reasons are reported. With `why` false
+        a failure returns None: ranking drops most rails on their limits or hours and needs
+        no message for that. With `suits` the rail is known to suit the payment's shape
+        (currency, countries, merged, LEI), so those checks are skipped."""
         req = self.req
         cur = req.currency
-        if cur not in ch.currencies:
+        if not suits and cur not in ch.currencies:
             return f"does not carry {cur}"
         amount = req.amount
         bounds = ch.limits.get(cur)
         if bounds is not None:
             low, high = bounds
             if amount < low:
-                return f"amount {amount} {cur} below its minimum {low}"
+                return f"amount {amount} {cur} below its minimum {low}" if why else None
             if high is not None and amount > high:
-                return f"amount {amount} {cur} above its maximum {high}"
-        if self.cross:
-            if not ch.cross_border:
-                return "domestic rail; the payment is cross-border"
-        elif ch.domestic:
-            for country in (req.debtor_country, req.creditor_country):
-                if country is not None and country not in ch.domestic:
-                    return f"no domestic service in {country}"
-        elif ch.cross_border:
-            return "cross-border rail; the payment is domestic"
-        if req.merged and not ch.accepts_merged:
-            return "does not accept merged payments"
-        if ch.lei_required and not req.lei_present:
-            return "requires an LEI and the payment has none"
+                return f"amount {amount} {cur} above its maximum {high}" if why else None
+        if not suits:
+            reason = shape_reason(
+                ch, req.debtor_country, req.creditor_country, req.merged, req.lei_present
+            )
+            if reason is not None:
+                return reason
         state = self.snapshot.get(ch.id, FRESH)
         if state.breaker is _OPEN:
-            return "circuit breaker open"
+            return "circuit breaker open" if why else None
         if ch.cap_amount is not None and state.used_amount_today + amount > ch.cap_amount:
+            if not why:
+                return None
             return f"daily amount cap {ch.cap_amount} reached (used {state.used_amount_today})"
         if ch.cap_count is not None and state.used_count_today >= ch.cap_count:
-            return f"daily count cap {ch.cap_count} reached"
+            return f"daily count cap {ch.cap_count} reached" if why else None
         if state.position is not None:
             floor = state.protection if state.protection is not None else _ZERO
             if state.position - amount < floor:
+                if not why:
+                    return None
                 return f"liquidity: position {state.position} - {amount} would fall below {floor}"
         cal = ch.calendar
         if not cal.always_open:
@@ -138,9 +150,9 @@ class _Evaluation:
             if is_open is None:  # a DST-change day: convert
                 closed = cal.closed_reason(self.local(ch))
                 if closed is not None:
-                    return closed
+                    return closed if why else None
             elif not is_open:
-                return _CLOSED
+                return (cal.closed_reason(self.local(ch)) or "closed") if why else None
         latency = ch.latency
         if latency.fixed is not None:
             expected = latency.fixed
@@ -149,18 +161,21 @@ class _Evaluation:
         else:
             expected = latency.expected_seconds(self.now_ts, self.local(ch))
         if self.slack is not None and expected > self.slack:
+            if not why:
+                return None
             return f"cannot settle by the deadline (needs {expected:.0f}s, {self.slack:.0f}s left)"
         fee = ch.flat_fees.get(cur)
         if fee is None:
             fee = fee_from_bands(ch.fees.get(cur), amount, cur)
             if fee is None:
-                return f"no fee band covers {amount} {cur}"
+                return f"no fee band covers {amount} {cur}" if why else None
         return (fee, expected, state)
 
     def score(self, ch: CompiledChannel, fit: _Fit) -> _Scored:
         result = self.scored.get(ch.id)
-        if result is not None:
-            return result
+        return self._score(ch, fit) if result is None else result
+
+    def _score(self, ch: CompiledChannel, fit: _Fit) -> _Scored:
         fee, expected, state = fit
         cw = self.cc.weights
         if self.slack is None and ch.penalties:
@@ -178,10 +193,13 @@ class _Evaluation:
             odds = cw.failure_odds.get(success)
             if odds is None:
                 odds = cw.odds(success)
-            exposure = cw.failure_cost + self.req.amount * cw.failure_rate
+            exposure = self.exposure
+            if exposure is None:  # the same for every rail of this payment
+                exposure = self.exposure = cw.failure_cost + self.req.amount * cw.failure_rate
             risk = (odds * exposure).quantize(_RISK_QUANTUM)
         if self.unit:
-            total = fee + latency + risk
+            # Adding a zero risk changes neither the value nor the exponent of the sum.
+            total = fee + latency if risk is _ZERO else fee + latency + risk
         else:
             w_fee, w_latency, w_risk = self.weights
             total = w_fee * fee + w_latency * latency + w_risk * risk
@@ -190,21 +208,25 @@ class _Evaluation:
         return result
 
     def rank(self, names: tuple[str, ...], scored: bool, blocked: dict[str, str]) -> list[_Scored]:
-        by_id = self.cc.by_id
-        carriers = self.cc.carriers.get(self.req.currency, ())
-        checked = self.checked
+        """The rails of `names` that can take the payment, scored; sorted if `scored`."""
+        fits = self.fits
+        why = self.why
         out: list[_Scored] = []
-        for name in names:
-            # Cheap filters first; the reasons are rebuilt by `check` when explaining.
-            if name not in carriers or name in blocked:
+        for ch in self.shape.rails(names):
+            name = ch.id
+            if blocked and name in blocked:
                 continue
-            fit = checked.get(name)
-            ch = by_id[name]
-            if fit is None:
-                fit = checked[name] = self._check(ch)
+            if name in fits:  # seen under an earlier rule; a fit there was scored there
+                if fits[name] is not None:
+                    out.append(self.scored[name])
+                continue
+            fit = self._check(ch, why, True)
             if isinstance(fit, str):
-                continue
-            out.append(self.score(ch, fit))
+                self.checked[name] = fit
+                fit = None
+            fits[name] = fit
+            if fit is not None:
+                out.append(self._score(ch, fit))
         if scored and len(out) > 1:
             out.sort()
         return out
@@ -247,17 +269,16 @@ def decide(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     cc = config.compiled
-    ev = _Evaluation(request, cc, snapshot, now)
-    matched = cc.matching_rules(request)
+    ev = _Evaluation(request, cc, snapshot, now, explain)
+    rules, may_exclude = cc.rule_candidates(request)
+    matched = [rule for rule in rules if rule.trivial or rule.match.matches(request)]
     blocked = (
-        _blocked_by_rules(cc, request, matched)
-        if cc.exclusive_whitelists or any(r.kind == "exclusion" for r in matched)
-        else {}
+        _blocked_by_rules(cc, request, matched) if cc.exclusive_whitelists or may_exclude else {}
     )
 
     applied: CompiledRule | None = None
     ranked: list[_Scored] = []
-    candidates: tuple[str, ...] = tuple(cc.by_id)
+    candidates: tuple[str, ...] = cc.ids
     stop_reason = ""
     for rule in matched:
         if rule.kind == "exclusion" or (
