@@ -19,7 +19,7 @@ from paygate.messages.loss import LossCode, LossReport, mt_input
 from paygate.messages.mt.blocks import MtField, MtMessage, parse_mt_file, write_mt
 from paygate.messages.mt.charset import reference16, to_x, wrap
 from paygate.messages.mt.mt103 import _date6, _lt
-from paygate.messages.mt.rules import format_amount, parse_amount, validate_mt
+from paygate.messages.mt.rules import format_amount, parse_amount, validate_mt, validate_written
 from paygate.messages.mt.statement import build_mt940, parse_mt_statements
 from paygate.messages.statements import Statement, StatementEntry
 from paygate.messages.xsd import read_iso
@@ -185,7 +185,7 @@ def camt054_to_mt900(
                 user_header=header,
             )
             text = write_mt(message)
-            validate_mt(parse_mt_file(text)[0])
+            validate_written(message, text)
             out.append(text)
     if not out:
         raise TranslationStopped("camt.054 has no entry")

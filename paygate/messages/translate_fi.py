@@ -20,7 +20,7 @@ from paygate.messages.mt.blocks import MtField, MtMessage, parse_mt_file, write_
 from paygate.messages.mt.charset import reference16
 from paygate.messages.mt.mt103 import _date6, _field_32a, _lt
 from paygate.messages.mt.mt202 import build_mt202, join_72, read_mt202, split_72
-from paygate.messages.mt.rules import format_amount, parse_amount, validate_mt
+from paygate.messages.mt.rules import format_amount, parse_amount, validate_mt, validate_written
 from paygate.messages.pacs002 import TxStatus, build_pacs002, parse_pacs002
 from paygate.messages.pacs004 import ReturnTx, build_pacs004, parse_pacs004
 from paygate.messages.pacs009 import build_pacs009, parse_pacs009
@@ -211,7 +211,7 @@ def pacs004_to_mt103_return(data: bytes) -> tuple[str, LossReport]:
         user_header={"121": str(r.original_uetr)},
     )
     text = write_mt(mt)
-    validate_mt(parse_mt_file(text)[0])
+    validate_written(mt, text)
     return text, report
 
 
@@ -296,7 +296,7 @@ def pacs002_to_mt199(
         user_header={"121": str(st.original_uetr)},
     )
     text = write_mt(mt)
-    validate_mt(parse_mt_file(text)[0])
+    validate_written(mt, text)
     return text, report
 
 

@@ -29,7 +29,7 @@ from paygate.messages.extras import (
 from paygate.messages.loss import LossCode, LossReport
 from paygate.messages.mt.blocks import MtField, MtMessage, parse_mt_file, write_mt
 from paygate.messages.mt.charset import reference16, to_x, wrap
-from paygate.messages.mt.rules import format_amount, parse_amount, validate_mt
+from paygate.messages.mt.rules import format_amount, parse_amount, validate_mt, validate_written
 from paygate.messages.recurring_ids import account_for_iban, agent_for_bic
 
 CHARGES_OUT = {ChargeBearer.DEBT: "OUR", ChargeBearer.CRED: "BEN", ChargeBearer.SHAR: "SHA"}
@@ -151,7 +151,7 @@ def build_mt103(
         user_header={"121": str(order.uetr)},
     )
     text = write_mt(message)
-    validate_mt(parse_mt_file(text)[0])
+    validate_written(message, text)
     return text
 
 

@@ -31,7 +31,7 @@ from paygate.messages.mt.mt103 import (
     _read_agent,
     _read_party,
 )
-from paygate.messages.mt.rules import parse_amount, validate_mt
+from paygate.messages.mt.rules import parse_amount, validate_mt, validate_written
 from paygate.messages.pacs009 import FiTransfer, UnderlyingCustomer
 
 _CODEWORD = re.compile(r"^/([A-Z0-9]{1,8})/(.*)$")
@@ -279,7 +279,7 @@ def build_mt202(
         user_header=user_header,
     )
     text = write_mt(message)
-    validate_mt(parse_mt_file(text)[0])
+    validate_written(message, text)
     return text
 
 

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 from paygate.errors import FieldError, MtSyntaxError
-from paygate.messages.mt.blocks import MtField, MtMessage
+from paygate.messages.mt.blocks import MtField, MtMessage, parse_mt_file
 
 X_CHARS = r"A-Za-z0-9/\-?:().,'+ "
 _X = f"[{X_CHARS}]"
@@ -313,6 +313,24 @@ def _format_reason(tag: str, value: str) -> str:
             if len(row) > width:
                 return f":{tag}: line {i} has {len(row)} characters, at most {width} allowed"
     return f":{tag}: does not match its format"
+
+
+# A value line that would read back as a new field or as the end of block 4.
+_FRAMING_LINE = re.compile(r"^(?::\d{2}[A-Z]?:|-})", re.M)
+
+
+def validate_written(message: MtMessage, text: str) -> None:
+    """Validate a message this gateway just wrote (``text = write_mt(message)``) without
+    reading it back: its fields are checked as built, plus that no value line would split
+    the text differently when read. Only when something is wrong is ``text`` parsed, so
+    the error names lines of the written message."""
+    if not field_errors(message) and not any(_FRAMING_LINE.search(f.value) for f in message.fields):
+        return
+    validate_mt(parse_mt_file(text)[0])
+    raise MtSyntaxError(
+        f"MT{message.mt_type} as written does not read back as built",
+        [FieldError(f"line {message.first_line}", "a field value line reads as a field tag")],
+    )
 
 
 def validate_mt(message: MtMessage, *, strict_charset: bool = True) -> None:
