@@ -16,6 +16,7 @@ import holidays
 from routing.channels import WEEKDAY_INDEX, Calendar, ChannelSpec, FeeBand, LatencyModel
 from routing.currency import quantum
 from routing.eligibility import Shapes
+from routing.fee_table import FeeTable
 from routing.rules import (
     ConditionRule,
     DefaultRule,
@@ -26,6 +27,7 @@ from routing.rules import (
     When,
     WhitelistRule,
 )
+from routing.scaled import units, weight_units
 
 if TYPE_CHECKING:
     from routing.config import RoutingConfig
@@ -224,15 +226,19 @@ class CompiledChannel:
         "cross_border",
         "currencies",
         "domestic",
+        "fee_tables",
         "fees",
         "flat_fees",
+        "flat_units",
         "id",
         "latency",
         "lei_required",
         "limits",
         "order",
         "penalties",
+        "penalty_units",
         "spec",
+        "terms",
     )
 
     def __init__(self, spec: ChannelSpec, order: int) -> None:
@@ -256,11 +262,32 @@ class CompiledChannel:
             for lo, hi, fixed, fraction, low, high in bands
             if lo == 0 and hi is None and fraction is None and low is None and high is None
         }
+        self.flat_units = {cur: units(fee) for cur, fee in self.flat_fees.items()}
+        self.fee_tables = {
+            cur: FeeTable(bands, cur)
+            for cur, bands in self.fees.items()
+            if cur not in self.flat_fees
+        }
+        # What ranking reads per currency, in one lookup: the amount bounds (None: no
+        # limit), the flat fee and its units, else the fee table (None: no fee band).
+        self.terms: dict[str, _Terms] = {
+            cur: (
+                *self.limits.get(cur, (None, None)),
+                self.flat_fees.get(cur),
+                self.flat_units.get(cur),
+                self.fee_tables.get(cur),
+            )
+            for cur in self.currencies
+        }
         self.lei_required = spec.capabilities.lei_required
         # Latency penalty by priority for a fixed-latency rail and no deadline; filled in by
         # CompiledConfig, which knows the weights.
         self.penalties: dict[str, Decimal] = {}
+        self.penalty_units: dict[str, int] = {}
         self.accepts_merged = spec.capabilities.accepts_merged
+
+
+_Terms = tuple[Decimal | None, Decimal | None, Decimal | None, int | None, FeeTable | None]
 
 
 def _values(value: Any) -> frozenset[str] | None:
@@ -306,17 +333,19 @@ class Match:
         self.merged = when.merged
 
     def matches(self, req: RouteRequest) -> bool:
+        # Pure tests, so their order is free: the flags first, as a rule found through the
+        # index (say by currency) is mostly told apart by them.
+        if self.cross_border is not None and req.cross_border != self.cross_border:
+            return False
+        if self.merged is not None and req.merged != self.merged:
+            return False
         for name, accepted in self.fields.items():
             if getattr(req, name) not in accepted:
                 return False
         amount = req.amount
         if self.min_amount is not None and amount < self.min_amount:
             return False
-        if self.max_amount is not None and amount > self.max_amount:
-            return False
-        if self.cross_border is not None and req.cross_border != self.cross_border:
-            return False
-        return self.merged is None or req.merged == self.merged
+        return self.max_amount is None or not amount > self.max_amount
 
     def covers(self, other: Match) -> bool:
         """True when every payment `other` matches is also matched by this one."""
@@ -439,8 +468,11 @@ class CompiledWeights:
         "failure_odds",
         "failure_rate",
         "latency_rates",
+        "odds_units",
+        "product_units",
         "products",
         "unit",
+        "unit_weights",
     )
 
     def __init__(self, config: RoutingConfig) -> None:
@@ -455,12 +487,24 @@ class CompiledWeights:
         self.failure_rate = w.failure_cost_rate
         # dec4(1 - success rate) by success rate: a memo of a pure function (bounded).
         self.failure_odds: dict[float, Decimal] = {}
+        # The same weights and odds for the integer ranking (see routing.scaled).
+        self.unit_weights = weight_units(self.default)
+        self.product_units = {p: weight_units(s) for p, s in self.products.items()}
+        self.odds_units: dict[float, Decimal] = {}
 
     def odds(self, success: float) -> Decimal:
         odds = dec4(1.0 - success)
         if len(self.failure_odds) >= 4096:
             self.failure_odds.clear()
         self.failure_odds[success] = odds
+        return odds
+
+    def odds_in_units(self, success: float) -> Decimal:
+        """`odds(success)` in units of 0.0001, as an integral Decimal (memoized, bounded)."""
+        odds = Decimal(round((1.0 - success) * 10_000))
+        if len(self.odds_units) >= 4096:
+            self.odds_units.clear()
+        self.odds_units[success] = odds
         return odds
 
 
@@ -513,6 +557,7 @@ class CompiledConfig:
                     priority: latency_penalty(ch.latency.fixed, rate, None)
                     for priority, rate in self.weights.latency_rates.items()
                 }
+                ch.penalty_units = {p: units(v) for p, v in ch.penalties.items()}
 
     def matching_rules(self, req: RouteRequest) -> list[CompiledRule]:
         """Rules whose conditions hold for `req`, in configured order."""

@@ -18,17 +18,20 @@ from routing.config import RoutingConfig
 from routing.decision import ChannelVerdict, Decision
 from routing.eligibility import shape_reason
 from routing.request import RouteRequest
+from routing.scaled import EXACT_LIMIT, Inexact, latency_units
 from routing.snapshot import FRESH, BreakerState, ChannelState, Snapshot
 
 STRAIGHT_THROUGH = "straight-through"
 _ZERO = Decimal(0)
 _RISK_QUANTUM = Decimal("0.0001")
+_ONE = Decimal(1)
 _OPEN = BreakerState.OPEN
 _HALF_OPEN = BreakerState.HALF_OPEN
 # A rail that passed every hard constraint: fee, expected seconds to settle, its state.
 _Fit = tuple[Decimal, float, ChannelState]
 # A scored rail: score, config order (tie-break), id, fee, latency, risk, expected seconds.
-_Scored = tuple[Decimal, int, str, Decimal, Decimal, Decimal, float]
+# The score is an int when ranking without explanations (see routing.scaled).
+_Scored = tuple[Decimal | int, int, str, Decimal, Decimal, Decimal, float]
 
 
 class _Evaluation:
@@ -39,6 +42,7 @@ class _Evaluation:
         "checked",
         "exposure",
         "fits",
+        "ints",
         "locals",
         "now",
         "now_ts",
@@ -49,6 +53,7 @@ class _Evaluation:
         "slack",
         "snapshot",
         "unit",
+        "units",
         "weights",
         "why",
     )
@@ -60,6 +65,7 @@ class _Evaluation:
         snapshot: Snapshot,
         now: dt.datetime,
         explain: bool,
+        ints: bool,
     ) -> None:
         self.req = req
         # When explaining, every rail's reason is shown: build it on the first check.
@@ -71,23 +77,30 @@ class _Evaluation:
         self.shape = cc.shapes.of(req)
         deadline = req.deadline
         self.slack = None if deadline is None else (deadline - now).total_seconds()
-        self.locals: dict[str, dt.datetime] = {}
-        self.checked: dict[str, str | _Fit] = {}
+        # Made on first use: most decisions convert no time and explain no failure.
+        self.locals: dict[str, dt.datetime] | None = None
+        self.checked: dict[str, str | _Fit] | None = None
         self.fits: dict[str, _Fit | None] = {}
         self.scored: dict[str, _Scored] = {}
         self.exposure: Decimal | None = None
         self.priority = req.priority
+        # Without explanations only the order of the scores matters: rank by exact integers.
+        self.ints = ints
         w = cc.weights
         product = req.product
         if product is not None and product in w.products:
             self.weights = w.products[product]
+            self.units = w.product_units[product]
             self.unit = False
         else:
             self.weights = w.default
+            self.units = w.unit_weights
             self.unit = w.unit
 
     def local(self, ch: CompiledChannel) -> dt.datetime:
         cal = ch.calendar
+        if self.locals is None:
+            self.locals = {}
         local = self.locals.get(cal.zone)
         if local is None:
             local = self.now.astimezone(cal.tz)
@@ -99,6 +112,8 @@ class _Evaluation:
         fit = self.fits.get(ch.id)
         if fit is not None:
             return fit
+        if self.checked is None:
+            self.checked = {}
         result = self.checked.get(ch.id)
         if result is None:
             result = self._check(ch, True, False)
@@ -176,6 +191,8 @@ class _Evaluation:
         return self._score(ch, fit) if result is None else result
 
     def _score(self, ch: CompiledChannel, fit: _Fit) -> _Scored:
+        if self.ints:  # `fit` passed `_check`, so `rank_units` finds it fits too
+            return self.rank_units((ch.id,), False, {})[0]
         fee, expected, state = fit
         cw = self.cc.weights
         if self.slack is None and ch.penalties:
@@ -207,6 +224,107 @@ class _Evaluation:
         self.scored[ch.id] = result
         return result
 
+    def rank_units(
+        self, names: tuple[str, ...], scored: bool, blocked: dict[str, str]
+    ) -> list[_Scored]:
+        """`rank` without explanations, the loop every decision runs over its candidate
+        rails. `_check` and `_score` are inlined: the shape is known to suit and no reason
+        is needed, so each constraint is a plain test (they must stay those of `_check`),
+        and the score is an integer in units of 0.0001 times the weights' scale (see
+        routing.scaled): the same order and ties. The penalties are left out; only
+        explanations show them."""
+        fits = self.fits
+        memo = self.scored
+        req = self.req
+        cur = req.currency
+        amount = req.amount
+        states = self.snapshot
+        now_ts = self.now_ts
+        slack = self.slack
+        priority = self.priority
+        cw = self.cc.weights
+        unit = self.unit
+        out: list[_Scored] = []
+        for ch in self.shape.rails(names):
+            name = ch.id
+            if blocked and name in blocked:
+                continue
+            if name in fits:  # seen under an earlier rule; a fit there was scored there
+                if fits[name] is not None:
+                    out.append(self.scored[name])
+                continue
+            fits[name] = None
+            low, high, fee, cost, table = ch.terms[cur]
+            if low is not None and amount < low:
+                continue
+            if high is not None and amount > high:
+                continue
+            state = states.get(name, FRESH)
+            if state.breaker is _OPEN:
+                continue
+            if ch.cap_amount is not None and state.used_amount_today + amount > ch.cap_amount:
+                continue
+            if ch.cap_count is not None and state.used_count_today >= ch.cap_count:
+                continue
+            if state.position is not None:
+                floor = state.protection if state.protection is not None else _ZERO
+                if state.position - amount < floor:
+                    continue
+            cal = ch.calendar
+            if not cal.always_open:
+                is_open = cal.open_at(now_ts)
+                if is_open is None:  # a DST-change day: convert
+                    if cal.closed_reason(self.local(ch)) is not None:
+                        continue
+                elif not is_open:
+                    continue
+            latency = ch.latency
+            if latency.fixed is not None:
+                expected = latency.fixed
+            elif latency.period is not None:
+                expected = latency.period - now_ts % latency.period + latency.settle
+            else:
+                expected = latency.expected_seconds(now_ts, self.local(ch))
+            if slack is not None and expected > slack:
+                continue
+            if fee is None or cost is None:
+                found = None if table is None else table.fee(amount)
+                if found is None:
+                    continue
+                fee, cost = found
+            fits[name] = (fee, expected, state)
+            if slack is None and ch.penalties:
+                delay = ch.penalty_units.get(priority, 0)
+            else:
+                delay = latency_units(expected, cw.latency_rates.get(priority, 0.0), slack)
+            success = state.success_rate
+            if state.breaker is _HALF_OPEN and success > 0.5:
+                success = 0.5
+            if success >= 1.0:
+                risk = 0
+            else:
+                odds = cw.odds_units.get(success)
+                if odds is None:
+                    odds = cw.odds_in_units(success)
+                exposure = self.exposure
+                if exposure is None:  # the same for every rail of this payment
+                    exposure = self.exposure = cw.failure_cost + amount * cw.failure_rate
+                # `odds` is in units of 0.0001 (an integral Decimal), so this is the
+                # Decimal risk's digits, rounded at the same place.
+                risk = int((odds * exposure).quantize(_ONE))
+            if unit:
+                total = cost + delay + risk
+            else:
+                w_fee, w_delay, w_risk = self.units
+                total = w_fee * cost + w_delay * delay + w_risk * risk
+            if total >= EXACT_LIMIT:
+                raise Inexact(total)
+            result = memo[name] = (total, ch.order, name, fee, _ZERO, _ZERO, expected)
+            out.append(result)
+        if scored and len(out) > 1:
+            out.sort()
+        return out
+
     def rank(self, names: tuple[str, ...], scored: bool, blocked: dict[str, str]) -> list[_Scored]:
         """The rails of `names` that can take the payment, scored; sorted if `scored`."""
         fits = self.fits
@@ -222,6 +340,8 @@ class _Evaluation:
                 continue
             fit = self._check(ch, why, True)
             if isinstance(fit, str):
+                if self.checked is None:
+                    self.checked = {}
                 self.checked[name] = fit
                 fit = None
             fits[name] = fit
@@ -233,7 +353,7 @@ class _Evaluation:
 
 
 def _blocked_by_rules(
-    cc: CompiledConfig, req: RouteRequest, matched: list[CompiledRule]
+    cc: CompiledConfig, req: RouteRequest, matched: tuple[CompiledRule, ...]
 ) -> dict[str, str]:
     blocked: dict[str, str] = {}
     for rule in matched:
@@ -269,31 +389,54 @@ def decide(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     cc = config.compiled
-    ev = _Evaluation(request, cc, snapshot, now, explain)
+    if explain:
+        return _decide(request, cc, snapshot, now, explain, False)
+    try:
+        return _decide(request, cc, snapshot, now, explain, True)
+    except Inexact:  # a score past 27 digits: rank it as Decimals do, rounding and all
+        return _decide(request, cc, snapshot, now, explain, False)
+
+
+def _decide(
+    request: RouteRequest,
+    cc: CompiledConfig,
+    snapshot: Snapshot,
+    now: dt.datetime,
+    explain: bool,
+    ints: bool,
+) -> Decision:
+    ev = _Evaluation(request, cc, snapshot, now, explain, ints)
     rules, may_exclude = cc.rule_candidates(request)
-    matched = [rule for rule in rules if rule.trivial or rule.match.matches(request)]
-    blocked = (
-        _blocked_by_rules(cc, request, matched) if cc.exclusive_whitelists or may_exclude else {}
-    )
+    blocked: dict[str, str] = {}
+    # Whether a candidate's conditions are still to be tested in the loop below: only
+    # exclusions need every matching rule up front; otherwise the rules after the one that
+    # applies are never tested.
+    untested = not (cc.exclusive_whitelists or may_exclude)
+    if not untested:
+        rules = tuple(rule for rule in rules if rule.trivial or rule.match.matches(request))
+        blocked = _blocked_by_rules(cc, request, rules)
+    rank = ev.rank_units if ints else ev.rank
 
     applied: CompiledRule | None = None
     ranked: list[_Scored] = []
     candidates: tuple[str, ...] = cc.ids
     stop_reason = ""
-    for rule in matched:
+    for rule in rules:
+        if untested and not (rule.trivial or rule.match.matches(request)):
+            continue
         if rule.kind == "exclusion" or (
             rule.kind == "whitelist" and not rule.in_whitelist(request)
         ):
             continue
         names = rule.split_order(request.payment_id) if rule.kind == "split" else rule.channels
-        ranked = ev.rank(names, rule.scored, blocked)
+        ranked = rank(names, rule.scored, blocked)
         if ranked or not rule.fallthrough:
             applied, candidates = rule, names
             if not ranked:
                 stop_reason = f"rule '{rule.id}' allows no other rail: "
             break
     else:
-        ranked = ev.rank(candidates, True, blocked)
+        ranked = rank(candidates, True, blocked)
 
     note = ""
     wanted = request.channel
@@ -318,7 +461,8 @@ def decide(
             reason = f"{note}; {reason}"
         return Decision(None, [], None, verdicts, rule_id, reason, None)
     best = ranked[0]
-    return Decision(best[2], [s[2] for s in ranked[1:]], best[3], verdicts, rule_id, note, best[6])
+    fallbacks = [s[2] for s in ranked[1:]] if len(ranked) > 1 else []
+    return Decision(best[2], fallbacks, best[3], verdicts, rule_id, note, best[6])
 
 
 def _explain(
@@ -341,6 +485,7 @@ def _explain(
             verdicts.append(ChannelVerdict(ch.id, False, fit))
             continue
         total, _, _, fee, latency, risk, expected = ev.score(ch, fit)
+        assert isinstance(total, Decimal)  # explanations are scored with Decimals
         dropped = None
         if ch.id not in chosen:
             dropped = f"not a channel of rule '{rule_id}'" if ch.id not in allowed else "not chosen"
