@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -94,24 +95,38 @@ async def to_pending(
     now: dt.datetime,
 ) -> None:
     """validated → pending_merge, off the dispatch queue, with the rule chosen at intake."""
-    check_transition(S.VALIDATED, S.PENDING_MERGE)
-    updated = await conn.fetchval(
-        """UPDATE payments SET status = 'pending_merge', merge_rule = $2, merge_since = $3,
-               next_action = NULL, next_action_at = NULL, updated_at = now()
-           WHERE id = $1 AND status = 'validated' RETURNING id""",
-        payment_id,
-        rule_id,
-        now,
-    )
-    if updated is None:
+    if not await to_pending_many(conn, [(payment_id, rule_id, now)]):
         raise StateError(f"payment {payment_id} is no longer validated")
-    await conn.execute(
-        "INSERT INTO payment_events (payment_id, from_status, to_status, reason, data) "
-        "VALUES ($1, 'validated', 'pending_merge', $2, $3)",
-        payment_id,
-        f"waiting to be merged under rule {rule_id}",
-        {"rule": rule_id},
+
+
+async def to_pending_many(
+    conn: asyncpg.Connection, items: Sequence[tuple[uuid.UUID, str, dt.datetime]]
+) -> set[uuid.UUID]:
+    """``to_pending`` for many ``(payment, rule, since)`` in one statement (the transitions
+    and their events); returns the payments moved: the others were no longer validated."""
+    check_transition(S.VALIDATED, S.PENDING_MERGE)
+    rows = await conn.fetch(
+        """WITH input AS (
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
+                   AS t(id, rule, since)
+           ), moved AS (
+               UPDATE payments p SET status = 'pending_merge', merge_rule = i.rule,
+                   merge_since = i.since, next_action = NULL, next_action_at = NULL,
+                   updated_at = now()
+               FROM input i WHERE p.id = i.id AND p.status = 'validated'
+               RETURNING p.id, i.rule
+           ), ev AS (
+               INSERT INTO payment_events (payment_id, from_status, to_status, reason, data)
+               SELECT id, 'validated', 'pending_merge', 'waiting to be merged under rule ' || rule,
+                      jsonb_build_object('rule', rule)
+               FROM moved
+           )
+           SELECT id FROM moved""",
+        [i[0] for i in items],
+        [i[1] for i in items],
+        [i[2] for i in items],
     )
+    return {r["id"] for r in rows}
 
 
 async def lock_pending(conn: asyncpg.Connection, limit: int) -> list[PendingItem]:
