@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,11 @@ LIMITS = """### What limits it (py-spy against `paygate serve`, pg_stat_activity
   only), closed loop of 64, then open loop at half that rate. End to end: a fixed backlog
   (`--e2e-payments`) is posted through the API while nothing dispatches, parked, and released
   at once to a fresh `paygate serve --processes 2` with dispatch workers; the figure is settled
-  payments / (last terminal event - release), from the database's own timestamps.
+  payments / (last terminal event - release), from the database's own timestamps. Merged end
+  to end: the same with `--merged-payments` CNY payroll items to 20 payees, released to
+  processes with a merge rule that closes every merge on its items cap (citybank: the one rail
+  that accepts merged payments and settles at once; Shanghai clock); items settled / (last
+  item's `settled` event - release), with every item checked settled once in one merge.
 - **Intake.** Concurrent `POST /v1/payments` are coalesced by `IntakeBatcher`
   (`PAYGATE_INSERT_COALESCE_MS`, default 2 ms): one multi-row `INSERT ... ON CONFLICT DO
   NOTHING` that also writes both intake events, on two connections each batcher holds (no pool
@@ -82,6 +87,19 @@ LIMITS = """### What limits it (py-spy against `paygate serve`, pg_stat_activity
   route request is stored as `model_dump_json()` text, and the GC settings above apply to the
   dispatch processes too: gateway CPU per settled payment 803 -> 607 us (three A/B pairs).
   Next: cheaper codecs and routing per payment, more cores.
+- **Merged items (issue 6).** Settling an item costs its claim, its intake
+  (`validated -> pending_merge`) and a 1/250 share of one merge's close, send and fan-out.
+  The first version of the phase measured 913 items/s (plain end to end 883/s in the same
+  run): py-spy showed ~50% of each dispatch process in `MergeWorker.intake`, one transaction
+  per item (BEGIN, UPDATE, INSERT event, COMMIT), most of it socket writes, and
+  `pg_stat_activity` ~10 connections idle in transaction waiting on the busy processes.
+  Intake now queues the concurrent calls of a claimed batch and writes them in ONE
+  set-based transaction (`store.to_pending_many`), each caller answered after COMMIT:
+  2,457 and 3,861 items/s (plain end to end 803 and 1,715/s in the same runs). What remains is
+  spread out: claiming and validating the stored order (~16%), the intake write, and the
+  merge worker re-reading and re-planning every pending item each tick until a payee's
+  250th item arrives (the backlog interleaves the 20 payees, so the first merge closes only
+  about half-way through the intake).
 - GC freeze, JSON-text order documents (2026-11-23, load average 3-5 on the 2 cores from
   other engineers' runs, so wall-clock figures swing 2-3x run to run; echo 1418-4486 req/s):
   the CPU-time A/B above is the comparison that survives the noise. Wall clock, `paygate
@@ -120,6 +138,12 @@ def register(sub: Any) -> None:
         default=10_000,
         help="end-to-end backlog size (large enough that the start of the dispatch loops "
         "and the last batches' tail do not set the rate)",
+    )
+    p.add_argument(
+        "--merged-payments",
+        type=int,
+        default=10_000,
+        help="merge-eligible payments for the merged end-to-end phase (0: skip it)",
     )
     p.add_argument("--processes", type=int, default=2, help="gateway processes (SO_REUSEPORT)")
     p.add_argument(
@@ -180,21 +204,10 @@ async def _intake_and_e2e(args: argparse.Namespace) -> dict[str, Any]:
         await migrate(conn)
         key = await create_key(conn, "bench", {"submit", "read"})
         await conn.close()
-        channels = tmp / "channels.yaml"
-        channels.write_text(
-            yaml.safe_dump(
-                {
-                    "channels": {
-                        rid: {"protocol": DEFAULT_PROTOCOL[rid], "base_url": rails.base_url(rid)}
-                        for rid in rails.rail_ids
-                    }
-                }
-            )
-        )
         env = dict(
             os.environ,
             PAYGATE_DATABASE_URL=dsn,
-            PAYGATE_CHANNELS_FILE=str(channels),
+            PAYGATE_CHANNELS_FILE=str(_channels_file(rails, tmp / "channels.yaml")),
             PAYGATE_LOG_LEVEL="error",
             PAYGATE_CLOCK_START=BUSINESS_MORNING.isoformat(),
             PAYGATE_DATA_DIR=str(tmp),
@@ -240,7 +253,7 @@ async def _intake_and_e2e(args: argparse.Namespace) -> dict[str, Any]:
             await conn.execute(
                 "UPDATE payments SET next_action = NULL, next_action_at = NULL"
             )  # the intake run's payments are not part of the backlog
-            await _post_backlog(url, headers, args.e2e_payments)
+            await _post_backlog(url, _payment_bodies(headers, args.e2e_payments))
             await conn.execute(
                 "UPDATE payments SET next_action_at = now() + interval '1 hour' "
                 "WHERE next_action = 'dispatch'"
@@ -250,6 +263,11 @@ async def _intake_and_e2e(args: argparse.Namespace) -> dict[str, Any]:
             worker, _ = await _serve(env, args.processes, dispatch_workers=None)
             procs.append(worker)
             results["e2e"] = await _drain_rate(conn, args.e2e_payments)
+            worker.terminate()
+            worker.wait(timeout=10)
+            if args.merged_payments:
+                print("merged end to end…", flush=True)
+                results["merged_e2e"] = await _merged_e2e(conn, env, tmp, args)
         finally:
             await conn.close()
     finally:
@@ -310,11 +328,75 @@ async def _serve(
     return proc, url
 
 
-async def _post_backlog(url: str, headers: dict[str, str], count: int) -> None:
+def _channels_file(rails: Any, path: Path) -> Path:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "channels": {
+                    rid: {"protocol": DEFAULT_PROTOCOL[rid], "base_url": rails.base_url(rid)}
+                    for rid in rails.rail_ids
+                }
+            }
+        )
+    )
+    return path
+
+
+def _payment_bodies(
+    headers: dict[str, str], count: int
+) -> list[tuple[bytes | None, dict[str, str]]]:
     from loadtest.bodies import request_stream
 
     stream = request_stream("payment", seed=7, base_headers=headers)
-    bodies = [next(stream) for _ in range(count)]
+    return [next(stream) for _ in range(count)]
+
+
+async def _merged_e2e(
+    conn: asyncpg.Connection, env: dict[str, str], tmp: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The end-to-end phase again for merge-eligible items, released to processes that run
+    the merge worker (method and choices: ``paygate.bench.merged_e2e``)."""
+    from paygate.bench import merged_e2e
+    from simulators import SimClock, start_rails
+
+    # Its own rails and gateway clock: the merged rail is open on Shanghai hours only.
+    rails = await start_rails(clock=SimClock(merged_e2e.MERGE_CLOCK, 1.0))
+    procs: list[subprocess.Popen[bytes]] = []
+    count = merged_e2e.sized(args.merged_payments)
+    try:
+        rules = tmp / "merge-rules.yaml"
+        rules.write_text(merged_e2e.rules(count))
+        env = dict(
+            env,
+            PAYGATE_CHANNELS_FILE=str(_channels_file(rails, tmp / "channels-merged.yaml")),
+            PAYGATE_CLOCK_START=merged_e2e.MERGE_CLOCK.isoformat(),
+            PAYGATE_MERGING_FILE=str(rules),
+        )
+        key = await create_key(conn, merged_e2e.CLIENT_NAME, {"submit", "read"})
+        client = await merged_e2e.client_id(conn)
+        # Nothing left over from the earlier phases may be dispatched with the items.
+        await conn.execute("UPDATE payments SET next_action = NULL, next_action_at = NULL")
+        api, url = await _serve(env, args.processes, dispatch_workers=0)
+        procs.append(api)
+        await _post_backlog(url, merged_e2e.bodies(count, {"Authorization": f"Bearer {key}"}))
+        await conn.execute(
+            "UPDATE payments SET next_action_at = now() + interval '1 hour' "
+            "WHERE next_action = 'dispatch'"
+        )
+        api.terminate()
+        api.wait(timeout=10)
+        worker, _ = await _serve(env, args.processes, dispatch_workers=None)
+        procs.append(worker)
+        return await merged_e2e.drain(conn, client, count)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                p.wait(timeout=10)
+        await rails.stop()
+
+
+async def _post_backlog(url: str, bodies: Sequence[tuple[bytes | None, dict[str, str]]]) -> None:
     gate = asyncio.Semaphore(64)
     async with aiohttp.ClientSession() as session:
 
@@ -473,6 +555,18 @@ def _http_section(http: dict[str, Any]) -> str:
             "≥ 1,500/s",
         ),
     ]
+    merged = http.get("merged_e2e")
+    if merged:
+        rows.append(
+            (
+                f"merged items to `settled` (并笔, issue 6), drain of {merged['items']} "
+                f"merge-eligible payments into {merged['merges']} merges on citybank",
+                f"{merged['items_settled_per_s']} items/s (first merge closed at "
+                f"{merged['first_merge_closed_s']} s; every item settled once in one merge: "
+                f"{'yes' if merged['every_item_settled_once_in_one_merge'] else 'NO'})",
+                "—",
+            )
+        )
     table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
     return (
         f"Command: `paygate bench --only http`; gateway: `paygate serve --processes "
