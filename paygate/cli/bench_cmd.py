@@ -31,94 +31,14 @@ from paygate.store.clients import create_key
 from paygate.store.embedded import EmbeddedPostgres
 from paygate.store.migrate import migrate
 
-LIMITS = """### What limits it (py-spy against `paygate serve`, pg_stat_activity during the drain)
+# The hand-written half of a section (method, what limits it, run log), by section key.
+NOTES = Path(__file__).resolve().parents[1] / "bench" / "notes"
 
-- **Method.** Intake: `paygate serve --processes 2` with `PAYGATE_DISPATCH_WORKERS=0` (API
-  only), closed loop of 64, then open loop at half that rate. End to end: a fixed backlog
-  (`--e2e-payments`) is posted through the API while nothing dispatches, parked, and released
-  at once to a fresh `paygate serve --processes 2` with dispatch workers; the figure is settled
-  payments / (last terminal event - release), from the database's own timestamps. Merged end
-  to end: the same with `--merged-payments` CNY payroll items to 20 payees, released to
-  processes with a merge rule that closes every merge on its items cap (citybank: the one rail
-  that accepts merged payments and settles at once; Shanghai clock); items settled / (last
-  item's `settled` event - release), with every item checked settled once in one merge.
-- **Intake.** Concurrent `POST /v1/payments` are coalesced by `IntakeBatcher`
-  (`PAYGATE_INSERT_COALESCE_MS`, default 2 ms): one multi-row `INSERT ... ON CONFLICT DO
-  NOTHING` that also writes both intake events, on two connections each batcher holds (no pool
-  reset round trip per batch). Batches grow under load instead of queueing. The database round
-  trip no longer dominates (the batch writer is ~20% of the API process's samples); py-spy shows
-  the request path itself (aiohttp parsing and response writing,
-  the structlog contextvars binding in the middleware ~8%, JSON decode + pydantic validation +
-  the canonical-JSON fingerprint + `model_dump` ~20%, JSON encoding of the documents for the
-  INSERT and the response ~12%), on two cores shared with PostgreSQL, the load generator and the
-  rails. Since then the order document is stored as its `model_dump_json()` text (no dict, no
-  second dump), requests share one JSON decoder, and `serve` freezes the start-up heap
-  (`gc.freeze()`) and raises the young-generation GC threshold to 50,000
-  (`PAYGATE_GC_FREEZE`, `PAYGATE_GC_GEN0_THRESHOLD`): gateway CPU per intake request (CPU
-  time of the `serve` processes from /proc, closed loop 64, three A/B pairs on the loaded
-  machine) 465 -> 368 us, i.e. ~20% less.
-- **Half-load p99.** Not the gateway's CPU: `pg_stat_activity` sampled during the open loop
-  shows the batched intake INSERTs almost always in `IO/WalSync` or `LWLock/WALWrite`, i.e.
-  waiting for the commit's fsync, and the bench now probes the data directory's disk
-  (`disk_fdatasync_ms`): fdatasync on this VM is 0.3-3 ms median with stalls of 40-300 ms. A
-  stall holds every commit behind it, so one per run is enough to put p99 over 20 ms at this
-  rate. Durable before acknowledged forbids hiding it (no `synchronous_commit = off`); the
-  target needs a disk (or a WAL device) with bounded fsync latency. `half_late_sends` /
-  `half_max_send_lag_ms` show the load generator also falling behind its schedule when the
-  cores are contended; those requests count from their scheduled time, as they should.
-- **End to end.** The dispatcher works per claimed batch (`Dispatcher.dispatch_batch`):
-  route every row in Python, then ONE transaction (attempt numbers; one set-based statement
-  over `unnest` arrays for the guarded `src -> routed -> submitted` updates, their events and
-  the submission rows; the usage/position reservation aggregated to one row per rail, in a
-  fixed order) committed before any send; the sends concurrently; the settled / accepted
-  answers recorded in ONE set-based transaction. Rejections, lost answers, "not taken",
-  liquidity alerts and no-channel rows keep the one-payment path, and a failed batch
-  transaction falls back to it. The pool no longer sends asyncpg's reset query on release
-  (`reset=` keeps only the rollback of an open transaction). About 9 round trips per batch of
-  64 instead of ~12 per payment; `pg_stat_activity` during the drain shows PostgreSQL mostly
-  idle and no lock waits worth naming. The limit is now CPU on the two shared cores:
-  py-spy on a dispatch process shows it ~98% busy, of which ~40% the channel exchange (MT103
-  / pacs.008 building ~18%, aiohttp client and the loopback socket write ~30%), ~9% routing
-  `decide`, ~6% re-validating the stored order, ~12% asyncpg;
-  the simulated rails (in the bench process) and PostgreSQL take the rest of the two cores.
-  Steady-state drain is ~1,000/s; the figure above includes the start of the dispatch
-  processes' loops and the last batches' tail, so it is lower. Since then a claim fetches the
-  order as JSON text and validates it once (`model_validate_json`, cached on the row), the
-  route request is stored as `model_dump_json()` text, and the GC settings above apply to the
-  dispatch processes too: gateway CPU per settled payment 803 -> 607 us (three A/B pairs).
-  Next: cheaper codecs and routing per payment, more cores.
-- **Merged items (issue 6).** Settling an item costs its claim, its intake
-  (`validated -> pending_merge`) and a 1/250 share of one merge's close, send and fan-out.
-  The first version of the phase measured 913 items/s (plain end to end 883/s in the same
-  run): py-spy showed ~50% of each dispatch process in `MergeWorker.intake`, one transaction
-  per item (BEGIN, UPDATE, INSERT event, COMMIT), most of it socket writes, and
-  `pg_stat_activity` ~10 connections idle in transaction waiting on the busy processes.
-  Intake now queues the concurrent calls of a claimed batch and writes them in ONE
-  set-based transaction (`store.to_pending_many`), each caller answered after COMMIT:
-  2,457 and 3,861 items/s (plain end to end 803 and 1,715/s in the same runs). What remains is
-  spread out: claiming and validating the stored order (~16%), the intake write, and the
-  merge worker re-reading and re-planning every pending item each tick until a payee's
-  250th item arrives (the backlog interleaves the 20 payees, so the first merge closes only
-  about half-way through the intake).
-- GC freeze, JSON-text order documents (2026-11-23, load average 3-5 on the 2 cores from
-  other engineers' runs, so wall-clock figures swing 2-3x run to run; echo 1418-4486 req/s):
-  the CPU-time A/B above is the comparison that survives the noise. Wall clock, `paygate
-  bench --only http`, before / after, three runs each: intake 32 / 28 / 104% and 34 / 109 /
-  60% of echo; half-load p99 177 / 568 / 472 and 95 / 864 / 182 ms; end to end 567 / 834 /
-  576 and 913 / 551 / 587 settled/s; two more runs after: 120% / 36% of echo, p99 38 / 1456
-  ms (the 38 ms run is the one without a disk stall over 8 ms), 924 / 861 settled/s;
-  the run above (no disk stall over 10 ms, but 857 late sends: the cores were contended) is
-  the third.
-- Earlier runs of the batch dispatcher (2026-11-23, load average ~4 on the 2 cores):
-  end to end 482 / 853 / 597 payments/s. Before it (same machine, same command): 130-232/s,
-  limited by `transactionid` lock waits on `channel_usage` and ~12 round trips per payment.
-  The intake rows move with the machine's load (echo 2469-8079 req/s in the same runs).
-- Same method on the code before the batcher (2026-11-22, three runs): intake 13-22% of echo,
-  half-load p99 11-57 ms at 380-690 req/s; end to end 229-545/s (that code did not yet reserve
-  channel usage in the dispatch transaction; with the batcher on the same code: 225-299/s).
-- The machine was shared with other engineers' test runs while measuring (load average 4-5 on
-  2 cores); the echo figure moves by 2x between runs, so compare ratios within one run.
-"""
+
+def _notes(key: str) -> str:
+    path = NOTES / f"{key}.md"
+    return "\n\n" + path.read_text(encoding="utf-8").strip() if path.exists() else ""
+
 
 BUSINESS_MORNING = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
 
@@ -571,7 +491,7 @@ def _http_section(http: dict[str, Any]) -> str:
     return (
         f"Command: `paygate bench --only http`; gateway: `paygate serve --processes "
         f"{http.get('processes', 1)}`.\n\n| measure | result | target |\n|---|---|---|\n{table}\n\n"
-        f"```\n{json.dumps(http, indent=2, default=str)}\n```\n\n{LIMITS}"
+        f"```\n{json.dumps(http, indent=2, default=str)}\n```{_notes('http')}"
     )
 
 
@@ -581,7 +501,7 @@ def _markdown(f: dict[str, Any], previous: str = "") -> str:
     sections = [f"## {HTTP_TITLE}\n\n{http}"]
     for key, title in PURE_SECTIONS:
         if key in f:
-            body = f"```\n{json.dumps(f[key], indent=2, default=str)}\n```"
+            body = f"```\n{json.dumps(f[key], indent=2, default=str)}\n```{_notes(key)}"
         else:
             body = old.get(title, "not measured")
         sections.append(f"## {title}\n\n{body}")
