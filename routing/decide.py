@@ -18,7 +18,7 @@ from routing.config import RoutingConfig
 from routing.decision import ChannelVerdict, Decision
 from routing.eligibility import shape_reason
 from routing.request import RouteRequest
-from routing.scaled import EXACT_LIMIT, Inexact, latency_units
+from routing.scaled import EXACT_LIMIT, Inexact
 from routing.snapshot import FRESH, BreakerState, ChannelState, Snapshot
 
 STRAIGHT_THROUGH = "straight-through"
@@ -30,8 +30,9 @@ _HALF_OPEN = BreakerState.HALF_OPEN
 # A rail that passed every hard constraint: fee, expected seconds to settle, its state.
 _Fit = tuple[Decimal, float, ChannelState]
 # A scored rail: score, config order (tie-break), id, fee, latency, risk, expected seconds.
-# The score is an int when ranking without explanations (see routing.scaled).
-_Scored = tuple[Decimal | int, int, str, Decimal, Decimal, Decimal, float]
+# The score is an int when ranking without explanations (see routing.scaled), None when
+# a rule that does not sort found it (see `rank_units`).
+_Scored = tuple[Decimal | int | None, int, str, Decimal, Decimal, Decimal, float]
 
 
 class _Evaluation:
@@ -73,7 +74,9 @@ class _Evaluation:
         self.cc = cc
         self.snapshot = snapshot.channels
         self.now = now
-        self.now_ts = now.timestamp()
+        # Converting `now` costs as much as checking a rail: done only if a rail's hours or
+        # settlement cycle need it.
+        self.now_ts: float | None = None
         self.shape = cc.shapes.of(req)
         deadline = req.deadline
         self.slack = None if deadline is None else (deadline - now).total_seconds()
@@ -87,15 +90,13 @@ class _Evaluation:
         # Without explanations only the order of the scores matters: rank by exact integers.
         self.ints = ints
         w = cc.weights
-        product = req.product
-        if product is not None and product in w.products:
-            self.weights = w.products[product]
-            self.units = w.product_units[product]
-            self.unit = False
-        else:
-            self.weights = w.default
-            self.units = w.unit_weights
-            self.unit = w.unit
+        self.weights, self.units, self.unit = w.choices.get(req.product, w.default_choice)
+
+    def timestamp(self) -> float:
+        now_ts = self.now_ts
+        if now_ts is None:
+            now_ts = self.now_ts = self.now.timestamp()
+        return now_ts
 
     def local(self, ch: CompiledChannel) -> dt.datetime:
         cal = ch.calendar
@@ -161,7 +162,7 @@ class _Evaluation:
                 return f"liquidity: position {state.position} - {amount} would fall below {floor}"
         cal = ch.calendar
         if not cal.always_open:
-            is_open = cal.open_at(self.now_ts)
+            is_open = cal.open_at(self.timestamp())
             if is_open is None:  # a DST-change day: convert
                 closed = cal.closed_reason(self.local(ch))
                 if closed is not None:
@@ -172,9 +173,10 @@ class _Evaluation:
         if latency.fixed is not None:
             expected = latency.fixed
         elif latency.period is not None:
-            expected = latency.period - self.now_ts % latency.period + latency.settle
+            now_ts = self.timestamp()
+            expected = latency.period - now_ts % latency.period + latency.settle
         else:
-            expected = latency.expected_seconds(self.now_ts, self.local(ch))
+            expected = latency.expected_seconds(self.timestamp(), self.local(ch))
         if self.slack is not None and expected > self.slack:
             if not why:
                 return None
@@ -229,15 +231,19 @@ class _Evaluation:
     ) -> list[_Scored]:
         """`rank` without explanations, the loop every decision runs over its candidate
         rails. `_check` and `_score` are inlined: the shape is known to suit and no reason
-        is needed, so each constraint is a plain test (they must stay those of `_check`),
+        is needed, so each constraint is a plain test (they must stay those of `_check`)
+        on a rail's row of terms (see `CompiledChannel.row`),
         and the score is an integer in units of 0.0001 times the weights' scale (see
         routing.scaled): the same order and ties. The penalties are left out; only
-        explanations show them."""
+        explanations show them.
+
+        A rule that does not sort (`scored` false) keeps its listed order, so its rails get
+        no score: their total is None until a sorting rule meets them. (This also means a
+        score too large to rank, which made the Decimal fallback raise on absurd amounts or
+        weights, is never computed for such a rule: it now returns a decision instead.)"""
         fits = self.fits
         memo = self.scored
-        req = self.req
-        cur = req.currency
-        amount = req.amount
+        amount = self.req.amount
         states = self.snapshot
         now_ts = self.now_ts
         slack = self.slack
@@ -245,16 +251,32 @@ class _Evaluation:
         cw = self.cc.weights
         unit = self.unit
         out: list[_Scored] = []
-        for ch in self.shape.rails(names):
-            name = ch.id
+        for (
+            ch,
+            name,
+            order,
+            low,
+            high,
+            fee,
+            cost,
+            table,
+            cap_amount,
+            cap_count,
+            cal,
+            latency,
+            penalty_units,
+        ) in self.shape.rows(names):
             if blocked and name in blocked:
                 continue
-            if name in fits:  # seen under an earlier rule; a fit there was scored there
-                if fits[name] is not None:
-                    out.append(self.scored[name])
-                continue
+            if name in fits:  # seen under an earlier rule
+                if fits[name] is None:
+                    continue
+                result = memo[name]
+                if not scored or result[0] is not None:
+                    out.append(result)
+                    continue
+                # else it fitted under a rule that does not sort: check it again, and score
             fits[name] = None
-            low, high, fee, cost, table = ch.terms[cur]
             if low is not None and amount < low:
                 continue
             if high is not None and amount > high:
@@ -262,29 +284,41 @@ class _Evaluation:
             state = states.get(name, FRESH)
             if state.breaker is _OPEN:
                 continue
-            if ch.cap_amount is not None and state.used_amount_today + amount > ch.cap_amount:
+            if cap_amount is not None and state.used_amount_today + amount > cap_amount:
                 continue
-            if ch.cap_count is not None and state.used_count_today >= ch.cap_count:
+            if cap_count is not None and state.used_count_today >= cap_count:
                 continue
             if state.position is not None:
                 floor = state.protection if state.protection is not None else _ZERO
                 if state.position - amount < floor:
                     continue
-            cal = ch.calendar
-            if not cal.always_open:
-                is_open = cal.open_at(now_ts)
-                if is_open is None:  # a DST-change day: convert
-                    if cal.closed_reason(self.local(ch)) is not None:
+            if cal is not None:
+                if now_ts is None:
+                    now_ts = self.now_ts = self.now.timestamp()  # `timestamp` inlined
+                # `cal.open_at` inlined for a time within the day it looked up last.
+                day = cal.day
+                if day is not None and day[0] <= now_ts < day[1] and day[2] is not None:
+                    for start, end in day[2]:
+                        if start <= now_ts < end:
+                            break
+                    else:
                         continue
-                elif not is_open:
-                    continue
-            latency = ch.latency
+                else:
+                    is_open = cal.open_at(now_ts)
+                    if is_open is None:  # a DST-change day: convert
+                        if cal.closed_reason(self.local(ch)) is not None:
+                            continue
+                    elif not is_open:
+                        continue
             if latency.fixed is not None:
                 expected = latency.fixed
-            elif latency.period is not None:
-                expected = latency.period - now_ts % latency.period + latency.settle
             else:
-                expected = latency.expected_seconds(now_ts, self.local(ch))
+                if now_ts is None:
+                    now_ts = self.now_ts = self.now.timestamp()  # `timestamp` inlined
+                if latency.period is not None:
+                    expected = latency.period - now_ts % latency.period + latency.settle
+                else:
+                    expected = latency.expected_seconds(now_ts, self.local(ch))
             if slack is not None and expected > slack:
                 continue
             if fee is None or cost is None:
@@ -293,10 +327,17 @@ class _Evaluation:
                     continue
                 fee, cost = found
             fits[name] = (fee, expected, state)
-            if slack is None and ch.penalties:
-                delay = ch.penalty_units.get(priority, 0)
-            else:
-                delay = latency_units(expected, cw.latency_rates.get(priority, 0.0), slack)
+            if not scored:
+                result = memo[name] = (None, order, name, fee, _ZERO, _ZERO, expected)
+                out.append(result)
+                continue
+            if slack is None and penalty_units:
+                delay = penalty_units.get(priority, 0)
+            else:  # `compiled.latency_penalty` in units of 0.0001: the same float steps
+                cost_of_wait = expected / 3600 * cw.latency_rates.get(priority, 0.0)
+                if slack:
+                    cost_of_wait *= 1 + expected / slack
+                delay = round(cost_of_wait * 10_000)
             success = state.success_rate
             if state.breaker is _HALF_OPEN and success > 0.5:
                 success = 0.5
@@ -319,7 +360,7 @@ class _Evaluation:
                 total = w_fee * cost + w_delay * delay + w_risk * risk
             if total >= EXACT_LIMIT:
                 raise Inexact(total)
-            result = memo[name] = (total, ch.order, name, fee, _ZERO, _ZERO, expected)
+            result = memo[name] = (total, order, name, fee, _ZERO, _ZERO, expected)
             out.append(result)
         if scored and len(out) > 1:
             out.sort()

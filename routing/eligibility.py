@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from routing.compiled import CompiledChannel
+    from routing.compiled import CompiledChannel, Row
     from routing.request import RouteRequest
 
 # (currency, debtor country, creditor country, merged, LEI present)
@@ -46,7 +46,7 @@ def shape_reason(
 class Shape:
     """The rails that can carry one shape of payment."""
 
-    __slots__ = ("_rails", "by_id", "passes")
+    __slots__ = ("_rails", "_rows", "by_id", "currency", "passes")
 
     def __init__(self, key: ShapeKey, channels: tuple[CompiledChannel, ...]) -> None:
         currency, debtor, creditor, merged, lei_present = key
@@ -56,8 +56,10 @@ class Shape:
             if currency in ch.currencies
             and shape_reason(ch, debtor, creditor, merged, lei_present) is None
         )
+        self.currency = currency
         self.by_id = {ch.id: ch for ch in channels}
         self._rails: dict[tuple[str, ...], tuple[CompiledChannel, ...]] = {}
+        self._rows: dict[tuple[str, ...], tuple[Row, ...]] = {}
 
     def rails(self, names: tuple[str, ...]) -> tuple[CompiledChannel, ...]:
         """Those of `names` this shape allows, in the order given."""
@@ -66,6 +68,14 @@ class Shape:
             rails = tuple(self.by_id[name] for name in names if name in self.passes)
             self._rails[names] = rails  # bounded: rule lists and split orders of one config
         return rails
+
+    def rows(self, names: tuple[str, ...]) -> tuple[Row, ...]:
+        """`rails(names)` as ranking reads them (see `CompiledChannel.row`)."""
+        rows = self._rows.get(names)
+        if rows is None:
+            rows = tuple(ch.row(self.currency) for ch in self.rails(names))
+            self._rows[names] = rows  # bounded as `_rails` is
+        return rows
 
 
 class Shapes:

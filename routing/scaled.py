@@ -37,11 +37,3 @@ def weight_units(weights: tuple[Decimal, Decimal, Decimal]) -> tuple[int, int, i
         int(weights[1].scaleb(shift)),
         int(weights[2].scaleb(shift)),
     )
-
-
-def latency_units(expected: float, rate_per_hour: float, slack: float | None) -> int:
-    """`compiled.latency_penalty` in units of 0.0001 (the same float steps, no Decimal)."""
-    cost = expected / 3600 * rate_per_hour
-    if slack:
-        cost *= 1 + expected / slack
-    return round(cost * 10_000)
