@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from paygate.store.database import with_database
 from paygate.store.embedded import EmbeddedPostgres
 
 
@@ -33,13 +34,6 @@ def pg_server() -> Iterator[str]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _with_database(dsn: str, name: str) -> str:
-    # DSNs look like postgresql://user:@/postgres?host=/socket/dir
-    head, _, query = dsn.partition("?")
-    base = head.rsplit("/", 1)[0]
-    return f"{base}/{name}" + (f"?{query}" if query else "")
-
-
 @pytest.fixture
 async def fresh_dsn(pg_server: str) -> AsyncIterator[str]:
     """A brand-new empty database for one test, dropped afterwards."""
@@ -49,7 +43,7 @@ async def fresh_dsn(pg_server: str) -> AsyncIterator[str]:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    yield _with_database(pg_server, name)
+    yield with_database(pg_server, name)
     admin = await asyncpg.connect(pg_server)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -27,9 +27,11 @@ from paygate.config import Settings
 from paygate.engine.clock import SimulatedClock
 from paygate.logs import configure
 from paygate.store.clients import create_key
+from paygate.store.database import recreate_database
 
 # A Tuesday, just after the Frankfurt RTGS opens; every rail's business day overlaps it.
 DEMO_START = dt.datetime(2026, 11, 24, 7, 5, tzinfo=dt.UTC)
+DEMO_DATABASE = "paygate_demo"
 DEMO_MERGE_RULES = Path(__file__).resolve().parents[1] / "merging" / "demo.yaml"
 TERMINAL = ("settled", "rejected", "failed", "returned", "cancelled")
 
@@ -76,7 +78,11 @@ async def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     console.rule("[bold]paygate demo")
     where = "external" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
-    console.print(f"database: {where}")
+    # Every run starts from an empty database of its own, so that its report (and the
+    # end-of-day reconciliation against this run's rail statements) covers this run only.
+    dsn, _embedded = await recreate_database(settings, DEMO_DATABASE)
+    settings = settings.model_copy(update={"database_url": dsn})
+    console.print(f"database: {where}, database {DEMO_DATABASE} (emptied for this run)")
     rails = await start_rails(clock=SimClock(DEMO_START, args.speed))
     urls = {rid: rails.base_url(rid) for rid in rails.rail_ids}
     console.print(f"rails: {', '.join(f'{r} {u}' for r, u in urls.items())}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -50,6 +52,31 @@ def resolve_dsn(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
         return settings.database_url, None
     embedded = EmbeddedPostgres(settings.data_dir)
     return embedded.start(), embedded
+
+
+_DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def with_database(dsn: str, name: str) -> str:
+    """``dsn`` pointing at database ``name`` on the same server (host, socket and user kept)."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+async def recreate_database(settings: Settings, name: str) -> tuple[str, EmbeddedPostgres | None]:
+    """A DSN for database ``name`` on the configured (or embedded) server, dropped and created
+    empty: for a run whose report must cover only itself (the demo), however often it runs in
+    the same data directory. Keep the returned embedded handle for as long as the DSN is used."""
+    if not _DB_NAME.fullmatch(name):
+        raise ValueError(f"not a plain database name: {name!r}")
+    dsn, embedded = resolve_dsn(settings)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    return with_database(dsn, name), embedded
 
 
 async def open_database(settings: Settings, *, run_migrations: bool = True) -> Database:
