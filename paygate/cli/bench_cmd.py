@@ -148,11 +148,14 @@ async def _intake_and_e2e(args: argparse.Namespace) -> dict[str, Any]:
         results["intake_rps"] = intake.achieved_rps
         results["intake_errors"] = intake.errors
         # The disk under the same load, sampled gently (20 fsyncs/s) so as not to add to it.
-        under_load = asyncio.create_task(asyncio.to_thread(_fdatasync_probe, tmp, 5.0, 0.05))
+        under_load = asyncio.create_task(asyncio.to_thread(_fdatasync_probe, tmp, 6.0, 0.05))
+        # One unrecorded second first, as the closed loop has: the open loop opens its
+        # connections then, and the closed loop's backlog drains.
         half = await run_open_loop(
             f"{url}/v1/payments",
             rate=max(intake.achieved_rps / 2, 10),
             duration_s=5,
+            warmup_s=1,
             body_kind="payment",
             headers=headers,
         )
