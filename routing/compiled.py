@@ -371,8 +371,14 @@ class Match:
     def matches(self, req: RouteRequest) -> bool:
         # Pure tests, so their order is free: the flags first, as a rule found through the
         # index (say by currency) is mostly told apart by them.
-        if self.cross_border is not None and req.cross_border != self.cross_border:
-            return False
+        cross_border = self.cross_border
+        if cross_border is not None:
+            # `req.cross_border` inlined: a property call costs as much as the test.
+            debtor, creditor = req.debtor_country, req.creditor_country
+            if (debtor is not None and creditor is not None and debtor != creditor) != (
+                cross_border
+            ):
+                return False
         if self.merged is not None and req.merged != self.merged:
             return False
         for name, accepted in self.fields.items():

@@ -33,6 +33,9 @@ _Fit = tuple[Decimal, float, ChannelState]
 # The score is an int when ranking without explanations (see routing.scaled), None when
 # a rule that does not sort found it (see `rank_units`).
 _Scored = tuple[Decimal | int | None, int, str, Decimal, Decimal, Decimal, float]
+# What `_Evaluation.check` gives for a rail that passed: its `_Fit`, or its score when
+# ranking with integers (see `_Evaluation.fits`).
+_Passed = _Fit | _Scored
 
 
 class _Evaluation:
@@ -83,7 +86,10 @@ class _Evaluation:
         # Made on first use: most decisions convert no time and explain no failure.
         self.locals: dict[str, dt.datetime] | None = None
         self.checked: dict[str, str | _Fit] | None = None
-        self.fits: dict[str, _Fit | None] = {}
+        # None for a rail that cannot take the payment. Ranking with integers keeps a rail's
+        # score there instead of its `_Fit` (of which it needs nothing more), so a fit costs
+        # one tuple and one store.
+        self.fits: dict[str, _Fit | _Scored | None] = {}
         self.scored: dict[str, _Scored] = {}
         self.exposure: Decimal | None = None
         self.priority = req.priority
@@ -108,7 +114,7 @@ class _Evaluation:
             self.locals[cal.zone] = local
         return local
 
-    def check(self, ch: CompiledChannel) -> str | _Fit:
+    def check(self, ch: CompiledChannel) -> str | _Passed:
         """`ch`'s fit, or why it cannot take the payment."""
         fit = self.fits.get(ch.id)
         if fit is not None:
@@ -188,13 +194,14 @@ class _Evaluation:
                 return f"no fee band covers {amount} {cur}" if why else None
         return (fee, expected, state)
 
-    def score(self, ch: CompiledChannel, fit: _Fit) -> _Scored:
+    def score(self, ch: CompiledChannel, fit: _Passed) -> _Scored:
         result = self.scored.get(ch.id)
         return self._score(ch, fit) if result is None else result
 
-    def _score(self, ch: CompiledChannel, fit: _Fit) -> _Scored:
+    def _score(self, ch: CompiledChannel, fit: _Passed) -> _Scored:
         if self.ints:  # `fit` passed `_check`, so `rank_units` finds it fits too
             return self.rank_units((ch.id,), False, {})[0]
+        assert len(fit) == 3  # a `_Fit`: only integer ranking keeps scores in `fits`
         fee, expected, state = fit
         cw = self.cc.weights
         if self.slack is None and ch.penalties:
@@ -242,7 +249,6 @@ class _Evaluation:
         score too large to rank, which made the Decimal fallback raise on absurd amounts or
         weights, is never computed for such a rule: it now returns a decision instead.)"""
         fits = self.fits
-        memo = self.scored
         amount = self.req.amount
         states = self.snapshot
         now_ts = self.now_ts
@@ -269,9 +275,10 @@ class _Evaluation:
             if blocked and name in blocked:
                 continue
             if name in fits:  # seen under an earlier rule
-                if fits[name] is None:
+                result = fits[name]
+                if result is None:
                     continue
-                result = memo[name]
+                assert len(result) == 7  # a `_Scored`, see `fits`
                 if not scored or result[0] is not None:
                     out.append(result)
                     continue
@@ -326,9 +333,8 @@ class _Evaluation:
                 if found is None:
                     continue
                 fee, cost = found
-            fits[name] = (fee, expected, state)
             if not scored:
-                result = memo[name] = (None, order, name, fee, _ZERO, _ZERO, expected)
+                result = fits[name] = (None, order, name, fee, _ZERO, _ZERO, expected)
                 out.append(result)
                 continue
             if slack is None and penalty_units:
@@ -360,7 +366,7 @@ class _Evaluation:
                 total = w_fee * cost + w_delay * delay + w_risk * risk
             if total >= EXACT_LIMIT:
                 raise Inexact(total)
-            result = memo[name] = (total, order, name, fee, _ZERO, _ZERO, expected)
+            result = fits[name] = (total, order, name, fee, _ZERO, _ZERO, expected)
             out.append(result)
         if scored and len(out) > 1:
             out.sort()
@@ -483,7 +489,9 @@ def _decide(
     wanted = request.channel
     if wanted is not None:
         ch = cc.by_id.get(wanted)
-        fit: str | _Fit = "unknown channel" if ch is None else blocked.get(wanted) or ev.check(ch)
+        fit: str | _Passed = (
+            "unknown channel" if ch is None else blocked.get(wanted) or ev.check(ch)
+        )
         if ch is not None and not isinstance(fit, str):
             ranked = [ev.score(ch, fit), *(s for s in ranked if s[2] != wanted)]
             applied, candidates = None, (wanted, *candidates)

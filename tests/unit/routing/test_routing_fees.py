@@ -57,3 +57,16 @@ def test_bands_by_amount() -> None:
     assert fee_for(rail, Decimal("1000000"), "EUR") == Decimal("5")
     with pytest.raises(NoFeeBand, match="no fee band for 10 USD"):
         fee_for(rail, Decimal(10), "USD")
+
+
+@pytest.mark.parametrize("amount", ["0.01", "100", "166.67", "1000", "8333.33", "10000", "1e20"])
+def test_a_fee_tables_units_are_its_fee_in_ten_thousandths(
+    demo: RoutingConfig, amount: str
+) -> None:
+    from routing.scaled import units
+
+    for ch in demo.compiled.channels:
+        for table in ch.fee_tables.values():
+            found = table.fee(Decimal(amount))
+            if found is not None:
+                assert found[1] == units(found[0])

@@ -142,3 +142,34 @@ def test_a_shapes_rows_are_its_rails_terms(demo: RoutingConfig, make_request: Ma
         assert cal is (None if ch.calendar.always_open else ch.calendar)
         assert latency is ch.latency and penalties is ch.penalty_units
     assert shape.rows(cc.ids) is rows  # memoized per list of names
+
+
+def test_integer_ranking_keeps_each_fitting_rails_score_as_its_fit(
+    demo: RoutingConfig, make_request: MakeRequest
+) -> None:
+    req = make_request("2500", debtor_country="DE", creditor_country="DE")
+    cc = demo.compiled
+    ev = _evaluation(req, demo)
+    ranked = ev.rank_units(cc.ids, True, {})
+    assert ranked
+    for scored in ranked:
+        # One tuple per fit: what a later rule or a straight-through channel reads back.
+        assert ev.check(cc.by_id[scored[2]]) is scored
+        assert ev.score(cc.by_id[scored[2]], scored) is scored
+    passed = {s[2] for s in ranked}
+    assert all(ev.fits.get(ch.id) is None for ch in cc.channels if ch.id not in passed)
+
+
+@pytest.mark.parametrize("channel", ["rtgs", "instant", "batch", "card", "swift", "nope"])
+def test_a_straight_through_rail_met_under_a_listed_rule_decides_as_explained(
+    demo: RoutingConfig, make_request: MakeRequest, channel: str
+) -> None:
+    # Payroll's listed rule meets batch and instant unscored; the straight-through channel
+    # is then read back from what that rule left.
+    for amount in ("100", "60000", "250000"):
+        req = make_request(
+            amount, product="payroll", debtor_country="DE", creditor_country="DE"
+        ).model_copy(update={"channel": channel})
+        assert _facts(decide(req, demo, Snapshot(), NOW, explain=False)) == _facts(
+            decide(req, demo, Snapshot(), NOW, explain=True)
+        )
