@@ -176,15 +176,8 @@ async def _intake_and_e2e(args: argparse.Namespace) -> dict[str, Any]:
             await conn.execute(
                 "UPDATE payments SET next_action = NULL, next_action_at = NULL"
             )  # the intake run's payments are not part of the backlog
-            await _post_backlog(url, _payment_bodies(headers, args.e2e_payments))
-            await conn.execute(
-                "UPDATE payments SET next_action_at = now() + interval '1 hour' "
-                "WHERE next_action = 'dispatch'"
-            )
-            api.terminate()
-            api.wait(timeout=10)
-            worker, _ = await _serve(env, args.processes, dispatch_workers=None)
-            procs.append(worker)
+            bodies = _payment_bodies(headers, args.e2e_payments)
+            worker = await _park_backlog(conn, env, args.processes, api, url, bodies, procs)
             results["e2e"] = await _drain_rate(conn, args.e2e_payments)
             worker.terminate()
             worker.wait(timeout=10)
@@ -301,15 +294,8 @@ async def _merged_e2e(
         await conn.execute("UPDATE payments SET next_action = NULL, next_action_at = NULL")
         api, url = await _serve(env, args.processes, dispatch_workers=0)
         procs.append(api)
-        await _post_backlog(url, merged_e2e.bodies(count, {"Authorization": f"Bearer {key}"}))
-        await conn.execute(
-            "UPDATE payments SET next_action_at = now() + interval '1 hour' "
-            "WHERE next_action = 'dispatch'"
-        )
-        api.terminate()
-        api.wait(timeout=10)
-        worker, _ = await _serve(env, args.processes, dispatch_workers=None)
-        procs.append(worker)
+        bodies = merged_e2e.bodies(count, {"Authorization": f"Bearer {key}"})
+        await _park_backlog(conn, env, args.processes, api, url, bodies, procs)
         return await merged_e2e.drain(conn, client, count)
     finally:
         for p in procs:
@@ -317,6 +303,30 @@ async def _merged_e2e(
                 p.terminate()
                 p.wait(timeout=10)
         await rails.stop()
+
+
+async def _park_backlog(
+    conn: asyncpg.Connection,
+    env: dict[str, str],
+    processes: int,
+    api: subprocess.Popen[bytes],
+    url: str,
+    bodies: Sequence[tuple[bytes | None, dict[str, str]]],
+    procs: list[subprocess.Popen[bytes]],
+) -> subprocess.Popen[bytes]:
+    """Post ``bodies`` through the API-only processes ``api``, park what they queued an hour
+    ahead, stop them and start dispatch processes (added to ``procs``): the caller releases
+    the backlog and times its drain."""
+    await _post_backlog(url, bodies)
+    await conn.execute(
+        "UPDATE payments SET next_action_at = now() + interval '1 hour' "
+        "WHERE next_action = 'dispatch'"
+    )
+    api.terminate()
+    api.wait(timeout=10)
+    worker, _ = await _serve(env, processes, dispatch_workers=None)
+    procs.append(worker)
+    return worker
 
 
 async def _post_backlog(url: str, bodies: Sequence[tuple[bytes | None, dict[str, str]]]) -> None:
