@@ -292,3 +292,14 @@ def model_error(where: str, exc: ValidationError) -> SchemaInvalid:
     """A message that is well-formed but whose content the canonical model refuses."""
     errors = [FieldError(where + e.pointer, e.reason) for e in field_errors(exc)]
     return SchemaInvalid(f"{where}: content is not a valid payment: {errors[0].reason}", errors)
+
+
+def group_header(root: Reader) -> tuple[Reader, dt.datetime]:
+    """The message's ``GrpHdr`` and its ``CreDtTm``, both required."""
+    hdr = root.child("GrpHdr")
+    if hdr is None:
+        raise SchemaInvalid("missing GrpHdr", [FieldError(root.where + "/GrpHdr", "required")])
+    created = hdr.datetime("CreDtTm")
+    if created is None:
+        raise SchemaInvalid("missing CreDtTm", [FieldError(hdr.where + "/CreDtTm", "required")])
+    return hdr, created

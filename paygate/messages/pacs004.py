@@ -18,7 +18,14 @@ from pydantic import ValidationError
 
 from paygate.domain import Money
 from paygate.errors import FieldError, SchemaInvalid, UnsupportedMessage
-from paygate.messages.mx import Builder, Reader, format_datetime, model_error, serialize
+from paygate.messages.mx import (
+    Builder,
+    Reader,
+    format_datetime,
+    group_header,
+    model_error,
+    serialize,
+)
 from paygate.messages.structure import MAX_TEXT, finish, max_length, require
 from paygate.messages.xsd import IsoDocument, read_iso
 
@@ -125,12 +132,7 @@ def read_pacs004(iso: IsoDocument) -> Pacs004Message:
     if iso.kind != "pacs.004":
         raise UnsupportedMessage(f"expected pacs.004, got {iso.message_id}")
     root = Reader(iso.body, iso.namespace, "/Document/PmtRtr")
-    hdr = root.child("GrpHdr")
-    if hdr is None:
-        raise SchemaInvalid("missing GrpHdr", [FieldError(root.where + "/GrpHdr", "required")])
-    created = hdr.datetime("CreDtTm")
-    if created is None:
-        raise SchemaInvalid("missing CreDtTm", [FieldError(hdr.where + "/CreDtTm", "required")])
+    hdr, created = group_header(root)
     group_date = hdr.date("IntrBkSttlmDt")
     group_msg = hdr.text("OrgnlGrpInf/OrgnlMsgId") or root.text("OrgnlGrpInf/OrgnlMsgId")
     returns = []

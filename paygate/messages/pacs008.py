@@ -23,6 +23,7 @@ from paygate.messages.mx import (
     ChildIndex,
     Reader,
     format_datetime,
+    group_header,
     model_error,
     serialize,
 )
@@ -305,12 +306,7 @@ def read_pacs008(iso: IsoDocument) -> Pacs008Message:
         raise UnsupportedMessage(f"expected pacs.008, got {iso.message_id}")
     # Indexed: a transaction is read path by path, most of them absent (see ChildIndex).
     root = Reader(iso.body, iso.namespace, "/Document/FIToFICstmrCdtTrf", ChildIndex())
-    hdr = root.child("GrpHdr")
-    if hdr is None:
-        raise SchemaInvalid("missing GrpHdr", [FieldError(root.where + "/GrpHdr", "required")])
-    created = hdr.datetime("CreDtTm")
-    if created is None:
-        raise SchemaInvalid("missing CreDtTm", [FieldError(hdr.where + "/CreDtTm", "required")])
+    hdr, created = group_header(root)
     group_date = hdr.date("IntrBkSttlmDt")
     group_instg = hdr.text("InstgAgt/FinInstnId/BICFI") or hdr.text("InstgAgt/FinInstnId/BIC")
     group_instd = hdr.text("InstdAgt/FinInstnId/BICFI") or hdr.text("InstdAgt/FinInstnId/BIC")

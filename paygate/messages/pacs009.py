@@ -19,7 +19,14 @@ from pydantic import ValidationError
 from paygate.domain import Account, Agent, Money, Party
 from paygate.errors import FieldError, SchemaInvalid, UnsupportedMessage
 from paygate.messages.extras import TIME_CODES
-from paygate.messages.mx import Builder, Reader, format_datetime, model_error, serialize
+from paygate.messages.mx import (
+    Builder,
+    Reader,
+    format_datetime,
+    group_header,
+    model_error,
+    serialize,
+)
 from paygate.messages.mx_parties import (
     read_account,
     read_agent,
@@ -202,12 +209,7 @@ def read_pacs009(iso: IsoDocument) -> Pacs009Message:
     if iso.kind != "pacs.009":
         raise UnsupportedMessage(f"expected pacs.009, got {iso.message_id}")
     root = Reader(iso.body, iso.namespace, "/Document/FICdtTrf")
-    hdr = root.child("GrpHdr")
-    if hdr is None:
-        raise SchemaInvalid("missing GrpHdr", [FieldError(root.where + "/GrpHdr", "required")])
-    created = hdr.datetime("CreDtTm")
-    if created is None:
-        raise SchemaInvalid("missing CreDtTm", [FieldError(hdr.where + "/CreDtTm", "required")])
+    hdr, created = group_header(root)
     group_date = hdr.date("IntrBkSttlmDt")
     transfers = []
     for tx in root.children("CdtTrfTxInf"):

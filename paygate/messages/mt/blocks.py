@@ -133,6 +133,16 @@ def parse_mt_file(text: str) -> list[MtMessage]:
     return messages
 
 
+def single_message(text: str, mt: str, hint: str) -> MtMessage:
+    """The one message of ``text`` (an MT``mt``); ``hint`` says what to do with several."""
+    messages = parse_mt_file(text)
+    if len(messages) != 1:
+        raise MtSyntaxError(
+            f"expected one MT{mt}, found {len(messages)} messages", [FieldError("line 1", hint)]
+        )
+    return messages[0]
+
+
 def _parse_simple(text: str) -> MtMessage | None:
     """One message laid out the plain way, read without the general block loop; None
     for anything else (several messages, nested or stray braces, service blocks), which

@@ -27,7 +27,12 @@ from paygate.messages.extras import (
     TxExtras,
 )
 from paygate.messages.loss import LossCode, LossReport
-from paygate.messages.mt.blocks import MtField, MtMessage, parse_mt_file, write_mt
+from paygate.messages.mt.blocks import (
+    MtField,
+    MtMessage,
+    single_message,
+    write_mt,
+)
 from paygate.messages.mt.charset import reference16, to_x, wrap
 from paygate.messages.mt.rules import format_amount, parse_amount, validate_mt, validate_written
 from paygate.messages.recurring_ids import account_for_iban, agent_for_bic
@@ -341,13 +346,7 @@ def _field_70(order: PaymentOrder, report: LossReport) -> str:
 
 
 def parse_mt103(text: str) -> Mt103:
-    messages = parse_mt_file(text)
-    if len(messages) != 1:
-        raise MtSyntaxError(
-            f"expected one MT103, found {len(messages)} messages",
-            [FieldError("line 1", "use parse_mt103_file for several messages")],
-        )
-    return read_mt103(messages[0])
+    return read_mt103(single_message(text, "103", "use parse_mt103_file for several messages"))
 
 
 def read_mt103(message: MtMessage, *, strict: bool = True) -> Mt103:

@@ -18,7 +18,12 @@ from paygate.domain import Account, Agent, Money
 from paygate.errors import FieldError, MtSyntaxError, UnsupportedMessage
 from paygate.messages.extras import TIME_CODES
 from paygate.messages.loss import LossCode, LossReport
-from paygate.messages.mt.blocks import MtField, MtMessage, parse_mt_file, write_mt
+from paygate.messages.mt.blocks import (
+    MtField,
+    MtMessage,
+    single_message,
+    write_mt,
+)
 from paygate.messages.mt.charset import reference16, to_x, wrap
 from paygate.messages.mt.mt103 import (
     _13C,
@@ -87,13 +92,7 @@ def join_72(instructions: list[tuple[str, str]], report: LossReport) -> str | No
 
 
 def parse_mt202(text: str) -> Mt202:
-    messages = parse_mt_file(text)
-    if len(messages) != 1:
-        raise MtSyntaxError(
-            f"expected one MT202, found {len(messages)} messages",
-            [FieldError("line 1", "one message per MT202 translation")],
-        )
-    return read_mt202(messages[0])
+    return read_mt202(single_message(text, "202", "one message per MT202 translation"))
 
 
 def read_mt202(message: MtMessage, *, strict: bool = True) -> Mt202:
