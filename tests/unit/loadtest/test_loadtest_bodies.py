@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from loadtest.__main__ import parse_header
-from loadtest.bodies import ACCOUNTS, request_stream
+from loadtest.bodies import ACCOUNTS, DOMESTIC_ACCOUNTS, request_stream
 from loadtest.result import Recorder
 from loadtest.runner import sustainable
 
@@ -46,6 +46,17 @@ def test_payment_bodies_are_valid_varied_and_deterministic() -> None:
         assert d["remittance"]["unstructured"] == f"Invoice {d['end_to_end_id'][4:]}"
         assert d["product"] == "supplier"
     assert len({d["creditor_account"]["iban"] for d in docs}) == len(ACCOUNTS)
+
+
+def test_domestic_bodies_stay_in_germany_between_different_accounts() -> None:
+    docs = [json.loads(b or b"") for b, _ in _take("domestic", 7, 200)]
+    bics = {bic for _, bic, _ in DOMESTIC_ACCOUNTS}
+    for d in docs:
+        assert d["debtor_account"]["iban"][:2] == d["creditor_account"]["iban"][:2] == "DE"
+        assert d["debtor_account"]["iban"] != d["creditor_account"]["iban"]
+        assert _iban_ok(d["debtor_account"]["iban"]) and _iban_ok(d["creditor_account"]["iban"])
+        assert d["creditor_agent"]["bic"] in bics and d["creditor_agent"]["bic"][4:6] == "DE"
+    assert len({d["creditor_account"]["iban"] for d in docs}) == len(DOMESTIC_ACCOUNTS)
 
 
 def test_payment_headers_carry_unique_uuid4_idempotency_keys() -> None:
