@@ -177,10 +177,7 @@ async def _intake_and_e2e(args: argparse.Namespace) -> dict[str, Any]:
             print("merged end to end…", flush=True)
             results["merged_e2e"] = await _merged_e2e(dsn, env, tmp, args)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                p.wait(timeout=10)
+        _stop(procs)
         await rails.stop()
         pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)  # 1-2 GB of cluster per run
@@ -284,6 +281,13 @@ def _payment_bodies(
     return [next(stream) for _ in range(count)]
 
 
+def _stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+            p.wait(timeout=10)
+
+
 def _routing_alone(channel: str, tmp: Path) -> Path:
     """The gateway's default routing config with ``channel`` as the only rail."""
     from paygate.api.app import DEFAULT_ROUTING
@@ -324,10 +328,7 @@ async def _e2e_phase(
         return out
     finally:
         await conn.close()
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                p.wait(timeout=10)
+        _stop(procs)
 
 
 async def _fresh_database(dsn: str, name: str) -> str:
@@ -383,10 +384,7 @@ async def _merged_e2e(
         finally:
             await conn.close()
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                p.wait(timeout=10)
+        _stop(procs)
         await rails.stop()
 
 

@@ -5,32 +5,20 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from paygate.api.payments import fingerprint
 from paygate.domain import PaymentOrder, parse_model
 from paygate.errors import IdempotencyConflict
 from paygate.store import payments as repo
-from paygate.store.database import Database, open_database
+from paygate.store.database import Database
 from paygate.store.intake_batcher import IntakeBatcher
 from tests.integration.gateway.harness import order, running_gateway, settings_for
 
 CLIENT = uuid.UUID("00000000-0000-4000-8000-000000000001")
 NOW = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-async def database(fresh_dsn: str, tmp_path: Path) -> AsyncIterator[Database]:
-    db = await open_database(settings_for(fresh_dsn, tmp_path))
-    try:
-        yield db
-    finally:
-        await db.close()
 
 
 def new_payment(key: str, body: dict[str, Any], client: uuid.UUID = CLIENT) -> repo.NewPayment:

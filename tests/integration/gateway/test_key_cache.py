@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import asyncpg
-import pytest
 
 from paygate.api.auth import KeyCache
 from paygate.store.clients import Principal, create_key, principal_for_key
-from paygate.store.database import Database, open_database
-from tests.integration.gateway.harness import settings_for
-
-
-@pytest.fixture
-async def database(fresh_dsn: str, tmp_path: Path) -> AsyncIterator[Database]:
-    db = await open_database(settings_for(fresh_dsn, tmp_path))
-    try:
-        yield db
-    finally:
-        await db.close()
+from paygate.store.database import Database
 
 
 class CountingLookup:
