@@ -27,8 +27,9 @@ import asyncpg
 import yaml
 
 from paygate.channels.registry import DEFAULT_PROTOCOL
+from paygate.config import Settings
 from paygate.store.clients import create_key
-from paygate.store.database import with_database
+from paygate.store.database import recreate_database
 from paygate.store.embedded import EmbeddedPostgres
 from paygate.store.migrate import migrate
 
@@ -332,15 +333,10 @@ async def _e2e_phase(
 
 
 async def _fresh_database(dsn: str, name: str) -> str:
-    """A new, migrated database ``name`` on ``dsn``'s server. Each end-to-end phase drains
+    """An empty, migrated database ``name`` on ``dsn``'s server. Each end-to-end phase drains
     on one of its own: the intake phase leaves 50-60k rows behind, and updating them out of
     the way had autovacuum and dead index entries in the drain it timed."""
-    admin = await asyncpg.connect(dsn)
-    try:
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    target = with_database(dsn, name)
+    target, _ = await recreate_database(Settings(database_url=dsn), name)
     conn = await asyncpg.connect(target)
     try:
         await migrate(conn)
