@@ -71,6 +71,7 @@ class Entry:
             "creditor_account": self.creditor_account,
             "creditor_name": self.creditor_name,
             "batch_id": self.batch_id,
+            "msg_id": self.msg_id,
             "n_items": self.n_items,
             "bank_ref": self.bank_ref,
         }

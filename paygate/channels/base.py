@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from paygate.domain import PaymentOrder
+from paygate.errors import ChannelError
 
 
 class Outcome(StrEnum):
@@ -75,3 +77,19 @@ class Adapter(Protocol):
     def inquiry_call(self, request: InquiryRequest) -> HttpCall: ...
 
     def read_inquiry(self, status: int, body: bytes, request: InquiryRequest) -> ChannelResult: ...
+
+
+@runtime_checkable
+class BundlingAdapter(Adapter, Protocol):
+    """A rail protocol that can carry several payments in one message (ISO 20022 ``NbOfTxs``),
+    each still booked and answered on its own reference. It saves the rail and the gateway
+    one HTTP exchange per payment; a lost answer leaves every payment of it to inquiry."""
+
+    @property
+    def max_transactions_per_message(self) -> int: ...
+
+    def bundle_call(self, msg_id: str, requests: Sequence[SubmissionRequest]) -> HttpCall: ...
+
+    def read_bundle(
+        self, status: int, body: bytes, requests: Sequence[SubmissionRequest]
+    ) -> list[ChannelResult | ChannelError]: ...

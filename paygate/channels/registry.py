@@ -27,14 +27,17 @@ class ChannelEndpoint:
 
 
 def build_adapter(channel_id: str, protocol: str, options: dict[str, Any]) -> Adapter:
-    if protocol == "iso20022":
-        return Iso20022Rail(channel_id, **options)
-    if protocol == "json":
-        return JsonRail(channel_id)
-    if protocol == "swift_fin":
-        from paygate.channels.swift_fin import SwiftFinRail
+    try:
+        if protocol == "iso20022":
+            return Iso20022Rail(channel_id, **options)
+        if protocol == "json":
+            return JsonRail(channel_id)
+        if protocol == "swift_fin":
+            from paygate.channels.swift_fin import SwiftFinRail
 
-        return SwiftFinRail(channel_id, **options)
+            return SwiftFinRail(channel_id, **options)
+    except (TypeError, ValueError) as exc:  # an unknown option or a value out of range
+        raise ConfigError(f"channel {channel_id}: {exc}") from exc
     raise ConfigError(f"channel {channel_id}: unknown protocol {protocol!r}; known: {PROTOCOLS}")
 
 
@@ -72,13 +75,23 @@ DEFAULT_PROTOCOL = {
 }
 
 
+# What the bundled simulators take beyond their protocol. The rtgs simulator books each
+# transaction of a multi-transaction pacs.008 on its own (gross settlement), so the gateway
+# may bundle; the batch rail books a message as one batch, so it gets one payment each.
+SIMULATED_OPTIONS: dict[str, dict[str, Any]] = {"rtgs": {"max_transactions_per_message": 32}}
+
+
+def simulated_channel(rail_id: str, base_url: str) -> dict[str, Any]:
+    """The channels-file entry for a simulated rail named like its kind."""
+    return {
+        "protocol": DEFAULT_PROTOCOL.get(rail_id, "iso20022"),
+        "base_url": base_url,
+        **SIMULATED_OPTIONS.get(rail_id, {}),
+    }
+
+
 def endpoints_for_urls(urls: dict[str, str]) -> dict[str, ChannelEndpoint]:
     """Endpoints for rails named like their kind (the demo's and the simulators' naming)."""
     return endpoints_from(
-        {
-            "channels": {
-                rid: {"protocol": DEFAULT_PROTOCOL.get(rid, "iso20022"), "base_url": url}
-                for rid, url in urls.items()
-            }
-        }
+        {"channels": {rid: simulated_channel(rid, url) for rid, url in urls.items()}}
     )

@@ -26,7 +26,7 @@ import aiohttp
 import asyncpg
 import yaml
 
-from paygate.channels.registry import DEFAULT_PROTOCOL
+from paygate.channels.registry import simulated_channel
 from paygate.config import Settings
 from paygate.store.clients import create_key
 from paygate.store.database import recreate_database
@@ -264,8 +264,7 @@ def _channels_file(rails: Any, path: Path) -> Path:
         yaml.safe_dump(
             {
                 "channels": {
-                    rid: {"protocol": DEFAULT_PROTOCOL[rid], "base_url": rails.base_url(rid)}
-                    for rid in rails.rail_ids
+                    rid: simulated_channel(rid, rails.base_url(rid)) for rid in rails.rail_ids
                 }
             }
         )

@@ -24,7 +24,14 @@ from typing import Any
 import asyncpg
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from paygate.channels.base import ChannelResult, InquiryRequest, Outcome, SubmissionRequest
+from paygate.channels.base import (
+    BundlingAdapter,
+    ChannelResult,
+    InquiryRequest,
+    Outcome,
+    SubmissionRequest,
+)
+from paygate.channels.bundles import group_for_messages
 from paygate.channels.registry import ChannelEndpoint
 from paygate.channels.transport import Transport
 from paygate.config import Settings
@@ -45,6 +52,7 @@ from paygate.errors import (
 from paygate.logs import get_logger
 from paygate.store import channel_usage
 from paygate.store import payments as repo
+from paygate.store.ids import new_id
 from routing import Decision
 
 S = PaymentStatus
@@ -62,6 +70,12 @@ def submission_reference(payment_id: uuid.UUID, attempt: int = 1) -> str:
         tail, rem = divmod(tail, 36)
         out.append(digits[rem])
     return "P" + "".join(reversed(out)) + f"{attempt % 100:02d}"
+
+
+def bundle_message_id() -> str:
+    """The MsgId of a message carrying several payments: each keeps its own reference (TxId),
+    so this one only has to be unique (35 characters at most)."""
+    return "B" + new_id().hex
 
 
 @dataclass
@@ -400,12 +414,18 @@ class Dispatcher:
                 sends.append(p)
             else:
                 log.info("payment moved concurrently; skipped", payment_id=str(p.row.id))
-        results = await asyncio.gather(
-            *(self._guarded_exchange(p) for p in sends),
-            *solo,
+        bundles = group_for_messages(
+            sends, lambda p: p.endpoint, lambda p: p.order.requested_execution_date
+        )
+        results, _ = await asyncio.gather(
+            asyncio.gather(*(self._guarded_exchange(bundle) for bundle in bundles)),
+            asyncio.gather(*solo),
         )
         answers = [
-            (p, r) for p, r in zip(sends, results[: len(sends)], strict=True) if r is not None
+            (p, r)
+            for bundle, bundle_results in zip(bundles, results, strict=True)
+            for p, r in zip(bundle, bundle_results, strict=True)
+            if r is not None
         ]
         await self._record_batch(answers)
 
@@ -420,16 +440,19 @@ class Dispatcher:
         await self._guard(row.id, run())
         return put_aside
 
-    async def _guarded_exchange(self, p: _Planned) -> ChannelResult | None:
-        sub = SubmissionRequest(reference=p.reference, order=p.order, now=self.c.clock.now())
-        result: ChannelResult | None = None
+    async def _guarded_exchange(self, bundle: list[_Planned]) -> list[ChannelResult | None]:
+        """``_exchange_all`` for submitted payments of one rail; a crash leaves them all to
+        the lease (and so to inquiry), like a crash of the process would."""
+        now = self.c.clock.now()
+        subs = [(p.row.id, SubmissionRequest(p.reference, p.order, now)) for p in bundle]
+        results: list[ChannelResult | None] = [None] * len(bundle)
 
         async def run() -> None:
-            nonlocal result
-            result = await self._exchange(p.row.id, p.endpoint, sub, S.SUBMITTED)
+            nonlocal results
+            results = await self._exchange_all(bundle[0].endpoint, subs, S.SUBMITTED)
 
-        await self._guard(p.row.id, run())
-        return result
+        await self._guard(bundle[0].row.id if len(bundle) == 1 else None, run())
+        return results
 
     async def _record_batch(self, answers: list[tuple[_Planned, ChannelResult]]) -> None:
         """``apply`` for a batch of answers: settled, accepted and received in ONE
@@ -505,38 +528,86 @@ class Dispatcher:
         sub: SubmissionRequest,
         src: PaymentStatus,
     ) -> ChannelResult | None:
-        """Send a recorded submission. Returns the rail's answer for ``apply`` to record, or
-        None when there is none: a lost answer (recorded as unknown) or a request the rail
+        return (await self._exchange_all(endpoint, [(payment_id, sub)], src))[0]
+
+    async def _exchange_all(
+        self,
+        endpoint: ChannelEndpoint,
+        subs: list[tuple[uuid.UUID, SubmissionRequest]],
+        src: PaymentStatus,
+    ) -> list[ChannelResult | None]:
+        """Send recorded submissions to one rail: alone, or several in one message when the
+        rail takes bundles. Returns, per payment, the rail's answer for ``apply`` to record,
+        or None when there is none: a lost answer (recorded as unknown) or a request the rail
         never took (recorded as not received), both already written here."""
+        adapter = endpoint.adapter
+        requests = [sub for _, sub in subs]
         try:
-            call = endpoint.adapter.submit_call(sub)
+            if len(subs) == 1:
+                call = adapter.submit_call(requests[0])
+            else:
+                assert isinstance(adapter, BundlingAdapter)
+                call = adapter.bundle_call(bundle_message_id(), requests)
         except MessageError as exc:
+            if len(subs) > 1:
+                # Which order is at fault is the single message's to say: send each alone.
+                alone = [self._exchange_all(endpoint, [item], src) for item in subs]
+                return [r for results in await asyncio.gather(*alone) for r in results]
             # The order cannot be expressed in this rail's format: nothing was sent, so this is
             # a definitive refusal by this channel and failover is safe.
-            return ChannelResult(
-                Outcome.REJECTED, "FF01", f"not expressible as {endpoint.adapter.protocol}: {exc}"
-            )
+            why = f"not expressible as {adapter.protocol}: {exc}"
+            return [ChannelResult(Outcome.REJECTED, "FF01", why)]
         started = time.perf_counter()
+        answers: list[ChannelResult | ChannelError]
         try:
             reply = await self.c.transport.send(endpoint.base_url, call)
-            result = endpoint.adapter.read_submit(reply.status, reply.body, sub)
-        except ChannelUnavailable as exc:
-            self.c.health.record(endpoint.id, ok=False, latency_ms=None, now=self.c.clock.now())
-            await self._not_taken(payment_id, endpoint.id, sub.reference, src, str(exc))
-            return None
-        except ChannelError as exc:  # OutcomeUnknown and unreadable answers alike
-            self.c.health.record(endpoint.id, ok=False, latency_ms=None, now=self.c.clock.now())
-            await self._unknown(payment_id, endpoint.id, sub.reference, src, str(exc))
-            return None
+            if len(subs) == 1:
+                try:
+                    answers = [adapter.read_submit(reply.status, reply.body, requests[0])]
+                except ChannelError as exc:
+                    answers = [exc]
+            else:
+                assert isinstance(adapter, BundlingAdapter)
+                answers = adapter.read_bundle(reply.status, reply.body, requests)
+        except ChannelError as exc:  # not taken, lost or unreadable: each payment alike
+            answers = [exc] * len(subs)
         elapsed = time.perf_counter() - started
-        self.c.metrics.submission_latency.labels(endpoint.id, result.outcome.value).observe(elapsed)
-        self.c.health.record(
-            endpoint.id,
-            ok=result.outcome != Outcome.REJECTED,
-            latency_ms=elapsed * 1000,
-            now=self.c.clock.now(),
-        )
-        return result
+        now = self.c.clock.now()
+        results: list[ChannelResult | None] = []
+        lost = []
+        for (payment_id, sub), answer in zip(subs, answers, strict=True):
+            if isinstance(answer, ChannelError):
+                self.c.health.record(endpoint.id, ok=False, latency_ms=None, now=now)
+                lost.append(self._lost(payment_id, endpoint.id, sub.reference, src, answer))
+                results.append(None)
+                continue
+            self.c.metrics.submission_latency.labels(endpoint.id, answer.outcome.value).observe(
+                elapsed
+            )
+            self.c.health.record(
+                endpoint.id,
+                ok=answer.outcome != Outcome.REJECTED,
+                latency_ms=elapsed * 1000,
+                now=now,
+            )
+            results.append(answer)
+        await asyncio.gather(*lost)
+        return results
+
+    async def _lost(
+        self,
+        payment_id: uuid.UUID,
+        channel: str,
+        reference: str,
+        src: PaymentStatus,
+        error: ChannelError,
+    ) -> None:
+        """No usable answer: never taken (safe to retry) or taken-or-not (inquire first)."""
+        if isinstance(error, ChannelUnavailable):
+            work = self._not_taken(payment_id, channel, reference, src, str(error))
+        else:
+            work = self._unknown(payment_id, channel, reference, src, str(error))
+        await self._guard(payment_id, work)
 
     # ---- outcomes ----------------------------------------------------------------------
 

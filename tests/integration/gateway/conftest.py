@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from paygate.store.database import Database, open_database
-from tests.integration.gateway.harness import settings_for
+from simulators import RailsHandle, SimClock, start_rails
+from tests.integration.gateway.harness import BUSINESS_MORNING, settings_for
 
 
 @pytest.fixture
@@ -18,3 +19,10 @@ async def database(fresh_dsn: str, tmp_path: Path) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+@pytest.fixture
+async def rails() -> AsyncIterator[RailsHandle]:
+    handle = await start_rails(clock=SimClock(BUSINESS_MORNING, 1.0))
+    yield handle
+    await handle.stop()

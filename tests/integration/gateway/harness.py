@@ -18,6 +18,7 @@ from paygate.channels.registry import ChannelEndpoint
 from paygate.config import Settings
 from paygate.engine.dispatcher import Dispatcher
 from paygate.store.clients import create_key
+from simulators import RailsHandle
 
 # A Tuesday morning in Frankfurt: every rail of the demo config is open.
 BUSINESS_MORNING = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
@@ -104,3 +105,17 @@ def order(
     }
     body.update(extra)
     return body
+
+
+async def control(handle: RailsHandle, rail: str, patch: dict[str, Any]) -> None:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(f"{handle.base_url(rail)}/_control", json=patch) as r,
+    ):
+        assert r.status == 200, await r.text()
+
+
+async def ledger(handle: RailsHandle, rail: str) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as s, s.get(f"{handle.base_url(rail)}/_ledger") as r:
+        data = await r.json()
+    return data["entries"] if isinstance(data, dict) else data

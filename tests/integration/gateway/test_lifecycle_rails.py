@@ -4,43 +4,19 @@ failover — each checked against the rail's own ledger."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import pytest
-
 from paygate.channels.registry import endpoints_for_urls
-from simulators import RailsHandle, SimClock, start_rails
+from simulators import RailsHandle
 from tests.integration.gateway.harness import (
-    BUSINESS_MORNING,
     Gateway,
+    control,
+    ledger,
     order,
     running_gateway,
     settings_for,
 )
-
-
-@pytest.fixture
-async def rails() -> AsyncIterator[RailsHandle]:
-    handle = await start_rails(clock=SimClock(BUSINESS_MORNING, 1.0))
-    yield handle
-    await handle.stop()
-
-
-async def control(handle: RailsHandle, rail: str, patch: dict[str, Any]) -> None:
-    async with (
-        aiohttp.ClientSession() as s,
-        s.post(f"{handle.base_url(rail)}/_control", json=patch) as r,
-    ):
-        assert r.status == 200, await r.text()
-
-
-async def ledger(handle: RailsHandle, rail: str) -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession() as s, s.get(f"{handle.base_url(rail)}/_ledger") as r:
-        data = await r.json()
-    return data["entries"] if isinstance(data, dict) else data
 
 
 async def submit_and_settle(gw: Gateway, body: dict[str, Any], key: str) -> dict[str, Any]:

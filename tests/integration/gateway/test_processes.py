@@ -10,19 +10,17 @@ import socket
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
-import pytest
 import yaml
 
-from paygate.channels.registry import DEFAULT_PROTOCOL
+from paygate.channels.registry import simulated_channel
 from paygate.store.clients import create_key
 from paygate.store.migrate import migrate
-from simulators import RailsHandle, SimClock, start_rails
+from simulators import RailsHandle
 from tests.integration.gateway.harness import BUSINESS_MORNING, order
 
 TERMINAL = ("settled", "rejected", "failed")
@@ -34,21 +32,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-async def rails() -> AsyncIterator[RailsHandle]:
-    handle = await start_rails(clock=SimClock(BUSINESS_MORNING, 1.0))
-    yield handle
-    await handle.stop()
-
-
 def _env(dsn: str, tmp: Path, rails: RailsHandle, port: int) -> dict[str, str]:
     channels = tmp / "channels.yaml"
     channels.write_text(
         yaml.safe_dump(
             {
                 "channels": {
-                    rid: {"protocol": DEFAULT_PROTOCOL[rid], "base_url": rails.base_url(rid)}
-                    for rid in rails.rail_ids
+                    rid: simulated_channel(rid, rails.base_url(rid)) for rid in rails.rail_ids
                 }
             }
         )
