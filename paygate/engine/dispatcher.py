@@ -571,13 +571,19 @@ class Dispatcher:
                 answers = adapter.read_bundle(reply.status, reply.body, requests)
         except ChannelError as exc:  # not taken, lost or unreadable: each payment alike
             answers = [exc] * len(subs)
+            # One failed exchange is one failure for the breaker, however many it carried.
+            self.c.health.record(endpoint.id, ok=False, latency_ms=None, now=self.c.clock.now())
+            message_failed = True
+        else:
+            message_failed = False
         elapsed = time.perf_counter() - started
         now = self.c.clock.now()
         results: list[ChannelResult | None] = []
         lost = []
         for (payment_id, sub), answer in zip(subs, answers, strict=True):
             if isinstance(answer, ChannelError):
-                self.c.health.record(endpoint.id, ok=False, latency_ms=None, now=now)
+                if not message_failed:  # this payment's status alone is missing or unknown
+                    self.c.health.record(endpoint.id, ok=False, latency_ms=None, now=now)
                 lost.append(self._lost(payment_id, endpoint.id, sub.reference, src, answer))
                 results.append(None)
                 continue

@@ -12,6 +12,7 @@ from typing import Any
 
 from paygate.channels.registry import SIMULATED_OPTIONS, endpoints_for_urls
 from paygate.domain import TERMINAL
+from routing import BreakerState
 from simulators import RailsHandle
 from tests.integration.gateway.harness import (
     Gateway,
@@ -112,6 +113,9 @@ async def test_a_lost_answer_to_a_message_leaves_each_payment_to_inquiry_and_non
         statuses = await drain(gw, ids)
         by_uetr = await uetrs(gw, ids)
         steps = {pid: await timeline(gw, pid) for pid in ids}
+        c = gw.dispatcher.c
+        # One lost exchange is one failure, not ten: the breaker (5 in a row) stays closed.
+        assert c.health.breaker_state("rtgs", c.clock.now()) == BreakerState.CLOSED
     assert set(statuses.values()) == {"settled"}
     for pid in ids:
         assert steps[pid][-3:] == ["submitted", "unknown", "settled"], steps[pid]
