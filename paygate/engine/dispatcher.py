@@ -105,6 +105,7 @@ class _Planned:
     routed_reason: str
     routed_data: dict[str, Any]
     reference: str = ""
+    message_id: str = ""  # set when it travels with other payments in one message
 
 
 class Dispatcher:
@@ -369,6 +370,16 @@ class Dispatcher:
         if not planned:
             await asyncio.gather(*solo)
             return
+        # Which payments share a message is decided before the commit, so each one's
+        # ``submitted`` event names the message it travels in.
+        bundles = group_for_messages(
+            planned, lambda p: p.endpoint, lambda p: p.order.requested_execution_date
+        )
+        for bundle in bundles:
+            if len(bundle) > 1:
+                message_id = bundle_message_id()
+                for p in bundle:
+                    p.message_id = message_id
         try:
             async with self.c.pool.acquire() as conn, conn.transaction():
                 attempts = await repo.attempts_of(conn, [p.row.id for p in planned])
@@ -387,7 +398,8 @@ class Dispatcher:
                             routed_data=p.routed_data,
                             reference=p.reference,
                             attempt=attempt,
-                            submitted_reason=f"submitted to {p.endpoint.id} as {p.reference}",
+                            submitted_reason=f"submitted to {p.endpoint.id} as {p.reference}"
+                            + (f" in message {p.message_id}" if p.message_id else ""),
                         )
                     )
                 written = await repo.submit_many(conn, items, self._lease_s)
@@ -408,15 +420,10 @@ class Dispatcher:
             solo.extend(self._guard(p.row.id, self._dispatch_one(p.row)) for p in planned)
             await asyncio.gather(*solo)
             return
-        sends = []
         for p in planned:
-            if p.row.id in written:
-                sends.append(p)
-            else:
+            if p.row.id not in written:
                 log.info("payment moved concurrently; skipped", payment_id=str(p.row.id))
-        bundles = group_for_messages(
-            sends, lambda p: p.endpoint, lambda p: p.order.requested_execution_date
-        )
+        bundles = [sent for b in bundles if (sent := [p for p in b if p.row.id in written])]
         results, _ = await asyncio.gather(
             asyncio.gather(*(self._guarded_exchange(bundle) for bundle in bundles)),
             asyncio.gather(*solo),
@@ -446,10 +453,11 @@ class Dispatcher:
         now = self.c.clock.now()
         subs = [(p.row.id, SubmissionRequest(p.reference, p.order, now)) for p in bundle]
         results: list[ChannelResult | None] = [None] * len(bundle)
+        message_id = bundle[0].message_id or None
 
         async def run() -> None:
             nonlocal results
-            results = await self._exchange_all(bundle[0].endpoint, subs, S.SUBMITTED)
+            results = await self._exchange_all(bundle[0].endpoint, subs, S.SUBMITTED, message_id)
 
         await self._guard(bundle[0].row.id if len(bundle) == 1 else None, run())
         return results
@@ -535,24 +543,26 @@ class Dispatcher:
         endpoint: ChannelEndpoint,
         subs: list[tuple[uuid.UUID, SubmissionRequest]],
         src: PaymentStatus,
+        message_id: str | None = None,
     ) -> list[ChannelResult | None]:
-        """Send recorded submissions to one rail: alone, or several in one message when the
-        rail takes bundles. Returns, per payment, the rail's answer for ``apply`` to record,
-        or None when there is none: a lost answer (recorded as unknown) or a request the rail
-        never took (recorded as not received), both already written here."""
+        """Send recorded submissions to one rail: one payment in a message of its own (MsgId =
+        its reference), or the payments of message ``message_id`` to a rail that takes
+        several. Returns, per payment, the rail's answer for ``apply`` to record, or None when
+        there is none: a lost answer (recorded as unknown) or a request the rail never took
+        (recorded as not received), both already written here."""
         adapter = endpoint.adapter
         requests = [sub for _, sub in subs]
+        bundled = message_id is not None and isinstance(adapter, BundlingAdapter)
         try:
-            if len(subs) == 1:
-                call = adapter.submit_call(requests[0])
+            if bundled:
+                assert message_id is not None and isinstance(adapter, BundlingAdapter)
+                call = adapter.bundle_call(message_id, requests)
             else:
-                assert isinstance(adapter, BundlingAdapter)
-                call = adapter.bundle_call(bundle_message_id(), requests)
+                call = adapter.submit_call(requests[0])
         except MessageError as exc:
-            if len(subs) > 1:
+            if bundled:
                 # Which order is at fault is the single message's to say: send each alone.
-                alone = [self._exchange_all(endpoint, [item], src) for item in subs]
-                return [r for results in await asyncio.gather(*alone) for r in results]
+                return await self._unbundled(endpoint, subs, src, message_id, exc)
             # The order cannot be expressed in this rail's format: nothing was sent, so this is
             # a definitive refusal by this channel and failover is safe.
             why = f"not expressible as {adapter.protocol}: {exc}"
@@ -561,14 +571,14 @@ class Dispatcher:
         answers: list[ChannelResult | ChannelError]
         try:
             reply = await self.c.transport.send(endpoint.base_url, call)
-            if len(subs) == 1:
+            if bundled:
+                assert isinstance(adapter, BundlingAdapter)
+                answers = adapter.read_bundle(reply.status, reply.body, requests)
+            else:
                 try:
                     answers = [adapter.read_submit(reply.status, reply.body, requests[0])]
                 except ChannelError as exc:
                     answers = [exc]
-            else:
-                assert isinstance(adapter, BundlingAdapter)
-                answers = adapter.read_bundle(reply.status, reply.body, requests)
         except ChannelError as exc:  # not taken, lost or unreadable: each payment alike
             answers = [exc] * len(subs)
             # One failed exchange is one failure for the breaker, however many it carried.
@@ -599,6 +609,23 @@ class Dispatcher:
             results.append(answer)
         await asyncio.gather(*lost)
         return results
+
+    async def _unbundled(
+        self,
+        endpoint: ChannelEndpoint,
+        subs: list[tuple[uuid.UUID, SubmissionRequest]],
+        src: PaymentStatus,
+        message_id: str | None,
+        error: MessageError,
+    ) -> list[ChannelResult | None]:
+        """Message ``message_id`` could not be built: nothing was sent. Each payment goes in a
+        message of its own instead, and its timeline says so."""
+        why = f"message {message_id} could not be built ({error}); sent in a message of its own"
+        log.warning("bundle could not be built; sending one by one", error=str(error))
+        for payment_id, _ in subs:
+            await self._guard(payment_id, repo.add_event(self.c.pool, payment_id, src, why))
+        alone = [self._exchange_all(endpoint, [item], src) for item in subs]
+        return [r for results in await asyncio.gather(*alone) for r in results]
 
     async def _lost(
         self,

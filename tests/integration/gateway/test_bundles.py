@@ -7,11 +7,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paygate.channels.registry import SIMULATED_OPTIONS, endpoints_for_urls
+from paygate.channels.base import HttpCall, SubmissionRequest
+from paygate.channels.iso20022_rail import Iso20022Rail
+from paygate.channels.registry import SIMULATED_OPTIONS, ChannelEndpoint, endpoints_for_urls
 from paygate.domain import TERMINAL
+from paygate.errors import FieldError, SchemaInvalid
 from routing import BreakerState
 from simulators import RailsHandle
 from tests.integration.gateway.harness import (
@@ -65,6 +70,12 @@ async def uetrs(gw: Gateway, ids: list[str]) -> dict[str, str]:
     return {r["id"]: r["uetr"] for r in rows}
 
 
+async def submitted_reason(gw: Gateway, pid: str) -> str:
+    async with gw.session.get(f"{gw.url}/v1/payments/{pid}/events", headers=gw.headers()) as r:
+        events = (await r.json())["events"]
+    return str(next(e["reason"] for e in events if e["to"] == "submitted"))
+
+
 async def timeline(gw: Gateway, pid: str) -> list[str]:
     async with gw.session.get(f"{gw.url}/v1/payments/{pid}/events", headers=gw.headers()) as r:
         return [e["to"] for e in (await r.json())["events"]]
@@ -88,6 +99,7 @@ async def test_a_claimed_batch_travels_in_full_messages_and_each_payment_settles
             ids,
         )
         steps = [await timeline(gw, pid) for pid in ids]
+        submitted = {pid: await submitted_reason(gw, pid) for pid in ids}
     assert sorted(s["payment_id"] for s in subs) == sorted(ids)
     assert {s["state"] for s in subs} == {"settled"}
     assert all(s[-3:] == ["routed", "submitted", "settled"] for s in steps)
@@ -98,6 +110,10 @@ async def test_a_claimed_batch_travels_in_full_messages_and_each_payment_settles
     messages = Counter(e["msg_id"] for e in mine)
     assert sorted(messages.values()) == [count - BUNDLE, BUNDLE]
     assert all(m.startswith("B") for m in messages)
+    # Each payment's timeline names the message the rail booked it from.
+    msg_of = {e["uetr"]: e["msg_id"] for e in mine}
+    for pid in ids:
+        assert submitted[pid].endswith(f"in message {msg_of[by_uetr[pid]]}"), submitted[pid]
 
 
 async def test_a_lost_answer_to_a_message_leaves_each_payment_to_inquiry_and_none_paid_twice(
@@ -143,3 +159,39 @@ async def test_transactions_the_rail_rejects_fail_alone_and_the_rest_of_the_mess
     rail = {pid: booked[by_uetr[pid]]["status"] for pid in ids}
     assert ours == rail  # settled where the rail settled, rejected where it rejected
     assert set(ours.values()) == {"settled", "rejected"}
+
+
+@dataclass(frozen=True)
+class NoBundles(Iso20022Rail):
+    """An rtgs adapter whose multi-payment messages fail to build (as an XSD refusal would)."""
+
+    def bundle_call(self, msg_id: str, requests: Sequence[SubmissionRequest]) -> HttpCall:
+        if len(requests) > 1:
+            raise SchemaInvalid("refused for the test", [FieldError("/Document", "test")])
+        return super().bundle_call(msg_id, requests)
+
+
+async def test_a_message_that_cannot_be_built_is_sent_payment_by_payment(
+    fresh_dsn: str, tmp_path: Path, rails: RailsHandle
+) -> None:
+    urls = {r: rails.base_url(r) for r in rails.rail_ids}
+    endpoints = endpoints_for_urls(urls)
+    rtgs = NoBundles("rtgs", max_transactions_per_message=BUNDLE)
+    endpoints["rtgs"] = ChannelEndpoint("rtgs", urls["rtgs"], rtgs)
+    settings = settings_for(fresh_dsn, tmp_path)
+    async with running_gateway(settings, endpoints=endpoints, run_workers=False) as gw:
+        ids = await post_all(gw, 5)
+        statuses = await drain(gw, ids)
+        by_uetr = await uetrs(gw, ids)
+        reasons = []
+        for pid in ids:
+            async with gw.session.get(
+                f"{gw.url}/v1/payments/{pid}/events", headers=gw.headers()
+            ) as r:
+                reasons.append([e["reason"] for e in (await r.json())["events"]])
+    assert set(statuses.values()) == {"settled"}
+    booked = [e for e in await ledger(rails, "rtgs") if e["uetr"] in by_uetr.values()]
+    assert len(booked) == 5
+    assert all(e["msg_id"] == e["reference"] for e in booked)  # each in a message of its own
+    for events in reasons:
+        assert any("could not be built" in r and "of its own" in r for r in events), events
