@@ -59,6 +59,12 @@ async def collect(
            AND reason LIKE '%failing over%'""",
         ids,
     )
+    together = await pool.fetchrow(
+        """SELECT count(*) AS payments, count(DISTINCT data->>'message_id') AS messages
+           FROM payment_events WHERE payment_id = ANY($1::uuid[]) AND to_status = 'submitted'
+           AND data ? 'message_id'""",
+        ids,
+    )
     by_channel: list[dict[str, Any]] = []
     fees: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
@@ -102,6 +108,7 @@ async def collect(
         "latency_s": {"p50": float(latency["p50"] or 0), "p99": float(latency["p99"] or 0)},
         "went_unknown": unknown_seen,
         "failovers": failovers,
+        "sent_together": {"payments": together["payments"], "messages": together["messages"]},
     }
 
 
@@ -134,6 +141,13 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
         f"p99 {lat['p99']:.2f}s · went unknown then resolved by inquiry: {s['went_unknown']} · "
         f"failovers: {s['failovers']} · elapsed {s.get('elapsed_s', 0)}s"
     )
+    together = s.get("sent_together") or {}
+    if together.get("payments"):
+        console.print(
+            f"sent together: {together['payments']} payments in {together['messages']} "
+            "multi-payment pacs.008 messages (rtgs books each on its own; "
+            "max_transactions_per_message)"
+        )
 
 
 def explain_samples(

@@ -400,6 +400,7 @@ class Dispatcher:
                             attempt=attempt,
                             submitted_reason=f"submitted to {p.endpoint.id} as {p.reference}"
                             + (f" in message {p.message_id}" if p.message_id else ""),
+                            message_id=p.message_id or None,
                         )
                     )
                 written = await repo.submit_many(conn, items, self._lease_s)

@@ -540,14 +540,16 @@ class Dispatch:
     reference: str
     attempt: int
     submitted_reason: str
+    message_id: str | None = None  # the MsgId when it travels with other payments
 
 
 _SUBMIT_MANY = """
 WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::numeric[], $5::text[],
-        $6::text[], $7::text[], $8::uuid[], $9::text[], $10::int[], $11::text[], $12::int[])
+        $6::text[], $7::text[], $8::uuid[], $9::text[], $10::int[], $11::text[], $12::int[],
+        $14::text[])
         AS t(id, src, channel, fee, route_request, routed_reason, routed_data, sub_id,
-             reference, attempt, submitted_reason, ord)
+             reference, attempt, submitted_reason, ord, message_id)
 ), upd AS (
     UPDATE payments p
        SET status = 'submitted', updated_at = now(), channel = i.channel, fee = i.fee,
@@ -563,7 +565,9 @@ WITH input AS (
                i.routed_data::jsonb AS data, i.ord, 0 AS step
           FROM input i JOIN upd USING (id)
         UNION ALL
-        SELECT i.id, 'routed', 'submitted', i.submitted_reason, NULL::jsonb, i.ord, 1
+        SELECT i.id, 'routed', 'submitted', i.submitted_reason,
+               CASE WHEN i.message_id IS NOT NULL
+                    THEN jsonb_build_object('message_id', i.message_id) END, i.ord, 1
           FROM input i JOIN upd USING (id)
     ) e ORDER BY e.ord, e.step
 ), sub AS (
@@ -615,6 +619,7 @@ async def submit_many(
         [d.submitted_reason for d in items],
         list(range(len(items))),
         float(lease_s),
+        [d.message_id for d in items],
     )
     return {r["id"] for r in rows}
 

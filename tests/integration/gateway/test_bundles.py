@@ -70,10 +70,10 @@ async def uetrs(gw: Gateway, ids: list[str]) -> dict[str, str]:
     return {r["id"]: r["uetr"] for r in rows}
 
 
-async def submitted_reason(gw: Gateway, pid: str) -> str:
+async def submitted_event(gw: Gateway, pid: str) -> dict[str, Any]:
     async with gw.session.get(f"{gw.url}/v1/payments/{pid}/events", headers=gw.headers()) as r:
         events = (await r.json())["events"]
-    return str(next(e["reason"] for e in events if e["to"] == "submitted"))
+    return dict(next(e for e in events if e["to"] == "submitted"))
 
 
 async def timeline(gw: Gateway, pid: str) -> list[str]:
@@ -99,7 +99,7 @@ async def test_a_claimed_batch_travels_in_full_messages_and_each_payment_settles
             ids,
         )
         steps = [await timeline(gw, pid) for pid in ids]
-        submitted = {pid: await submitted_reason(gw, pid) for pid in ids}
+        submitted = {pid: await submitted_event(gw, pid) for pid in ids}
     assert sorted(s["payment_id"] for s in subs) == sorted(ids)
     assert {s["state"] for s in subs} == {"settled"}
     assert all(s[-3:] == ["routed", "submitted", "settled"] for s in steps)
@@ -113,7 +113,9 @@ async def test_a_claimed_batch_travels_in_full_messages_and_each_payment_settles
     # Each payment's timeline names the message the rail booked it from.
     msg_of = {e["uetr"]: e["msg_id"] for e in mine}
     for pid in ids:
-        assert submitted[pid].endswith(f"in message {msg_of[by_uetr[pid]]}"), submitted[pid]
+        message = msg_of[by_uetr[pid]]
+        assert submitted[pid]["reason"].endswith(f"in message {message}"), submitted[pid]
+        assert submitted[pid]["data"] == {"message_id": message}
 
 
 async def test_a_lost_answer_to_a_message_leaves_each_payment_to_inquiry_and_none_paid_twice(
