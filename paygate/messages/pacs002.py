@@ -11,9 +11,12 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+
+from lxml import etree
 
 from paygate.errors import FieldError, SchemaInvalid, UnsupportedMessage
-from paygate.messages.mx import Builder, Reader, format_datetime, serialize
+from paygate.messages.mx import Builder, format_datetime, serialize
 from paygate.messages.xsd import IsoDocument, default_registry, read_iso
 
 MESSAGE_ID = "pacs.002.001.10"
@@ -42,71 +45,175 @@ def parse_pacs002(data: bytes) -> list[TxStatus]:
     return read_pacs002(read_iso(data))
 
 
+# A report is read in one pass over the children of each element read, collected by local
+# name, instead of a path lookup through the generic Reader per field (that cost ~20 us a
+# transaction, most of reading a report; this ~8). The values and errors are those of the
+# paths read before ("TxSts", "StsRsnInf/Rsn/Cd", ...): the first element of each name at
+# each step, its text stripped (None when absent or without text), and every
+# StsRsnInf/AddtlInf. There is no pacs.002 XSD (see above): nothing is validated on the way in.
+_WHERE = "/Document/FIToFIPmtStsRpt"
+_NAMES_READ = (
+    "OrgnlGrpInfAndSts",
+    "TxInfAndSts",
+    "OrgnlGrpInf",
+    "OrgnlMsgId",
+    "GrpSts",
+    "OrgnlInstrId",
+    "OrgnlEndToEndId",
+    "OrgnlTxId",
+    "OrgnlUETR",
+    "TxSts",
+    "StsRsnInf",
+    "Rsn",
+    "Cd",
+    "Prtry",
+    "AddtlInf",
+    "AccptncDtTm",
+)
+_Children = dict[str, list[etree._Element]]
+
+
+@lru_cache(maxsize=64)
+def _local_names(namespace: str) -> dict[str, str]:
+    """``{ns}TxSts`` -> ``TxSts`` for the elements read, in the report's namespace."""
+    return {f"{{{namespace}}}{name}": name for name in _NAMES_READ}
+
+
+def _children(element: etree._Element, names: dict[str, str]) -> _Children:
+    found: _Children = {}
+    for child in element:
+        # Comments and processing instructions have a function as tag: never a name read.
+        name = names.get(child.tag)
+        if name is None:
+            continue
+        same = found.get(name)
+        if same is None:
+            found[name] = [child]
+        else:
+            same.append(child)
+    return found
+
+
+def _text(found: _Children, name: str) -> str | None:
+    elements = found.get(name)
+    if elements is None:
+        return None
+    text = elements[0].text
+    return None if text is None else text.strip()
+
+
 def read_pacs002(iso: IsoDocument) -> list[TxStatus]:
     if iso.kind != "pacs.002":
         raise UnsupportedMessage(f"expected pacs.002, got {iso.message_id}")
-    root = Reader(iso.body, iso.namespace, "/Document/FIToFIPmtStsRpt")
-    group = root.child("OrgnlGrpInfAndSts")
-    group_msg_id = group.text("OrgnlMsgId") if group else None
-    statuses = []
-    for tx in root.children("TxInfAndSts"):
-        status = tx.text("TxSts")
-        reason, text = _reason(tx)
-        if status is None and group is not None:
-            # A transaction without its own status inherits the group's.
-            status = group.text("GrpSts")
-            if reason is None:
-                reason, text = _reason(group)
-        if not status:
-            raise SchemaInvalid(
-                "transaction status missing", [FieldError(tx.where + "/TxSts", "required")]
-            )
-        statuses.append(
-            TxStatus(
-                original_end_to_end_id=tx.text("OrgnlEndToEndId"),
-                original_tx_id=tx.text("OrgnlTxId"),
-                original_uetr=_uuid(tx, "OrgnlUETR"),
-                status=status,
-                reason_code=reason,
-                reason_text=text,
-                accepted_at=tx.datetime("AccptncDtTm"),
-                original_instruction_id=tx.text("OrgnlInstrId"),
-                original_msg_id=tx.text("OrgnlGrpInf/OrgnlMsgId") or group_msg_id,
-            )
+    names = _local_names(iso.namespace)
+    report = _children(iso.body, names)
+    groups = report.get("OrgnlGrpInfAndSts")
+    group = _children(groups[0], names) if groups else None
+    group_msg_id = _text(group, "OrgnlMsgId") if group is not None else None
+    statuses = [
+        _tx_status(_children(tx, names), names, group, group_msg_id, index)
+        for index, tx in enumerate(report.get("TxInfAndSts", ()))
+    ]
+    if statuses or group is None:
+        return statuses
+    status = _text(group, "GrpSts")
+    if not status:
+        # A report with only a group header is schema-valid and says nothing: an empty list.
+        return statuses
+    reason, text = _reason(group, names)
+    return [
+        TxStatus(
+            original_end_to_end_id=None,
+            original_tx_id=None,
+            original_uetr=None,
+            status=status,
+            reason_code=reason,
+            reason_text=text,
+            original_msg_id=group_msg_id,
+            group_level=True,
         )
-    if not statuses and group is not None and group.text("GrpSts"):
-        reason, text = _reason(group)
-        statuses.append(
-            TxStatus(
-                original_end_to_end_id=None,
-                original_tx_id=None,
-                original_uetr=None,
-                status=group.required("GrpSts"),
-                reason_code=reason,
-                reason_text=text,
-                original_msg_id=group_msg_id,
-                group_level=True,
-            )
-        )
-    # A report with only a group header is schema-valid and says nothing: an empty list.
-    return statuses
+    ]
 
 
-def _reason(r: Reader) -> tuple[str | None, str | None]:
-    code = r.text("StsRsnInf/Rsn/Cd") or r.text("StsRsnInf/Rsn/Prtry")
-    texts = [t for t in r.texts("StsRsnInf/AddtlInf") if t]
+def _tx_status(
+    tx: _Children,
+    names: dict[str, str],
+    group: _Children | None,
+    group_msg_id: str | None,
+    index: int,
+) -> TxStatus:
+    where = f"{_WHERE}/TxInfAndSts[{index}]"
+    status = _text(tx, "TxSts")
+    reason, text = _reason(tx, names)
+    if status is None and group is not None:
+        # A transaction without its own status inherits the group's.
+        status = _text(group, "GrpSts")
+        if reason is None:
+            reason, text = _reason(group, names)
+    if not status:
+        raise SchemaInvalid(
+            "transaction status missing", [FieldError(where + "/TxSts", "required")]
+        )
+    original = tx.get("OrgnlGrpInf")
+    msg_id = _text(_children(original[0], names), "OrgnlMsgId") if original else None
+    return TxStatus(
+        original_end_to_end_id=_text(tx, "OrgnlEndToEndId"),
+        original_tx_id=_text(tx, "OrgnlTxId"),
+        original_uetr=_uuid(tx, "OrgnlUETR", where),
+        status=status,
+        reason_code=reason,
+        reason_text=text,
+        accepted_at=_datetime(tx, "AccptncDtTm", where),
+        original_instruction_id=_text(tx, "OrgnlInstrId"),
+        original_msg_id=msg_id or group_msg_id,
+    )
+
+
+def _reason(found: _Children, names: dict[str, str]) -> tuple[str | None, str | None]:
+    """The code of the first StsRsnInf's first Rsn (Cd, else Prtry) and the AddtlInf texts
+    of every StsRsnInf, joined."""
+    infos = found.get("StsRsnInf")
+    if infos is None:
+        return None, None
+    code = None
+    texts = []
+    for index, info in enumerate(infos):
+        parts = _children(info, names)
+        if index == 0:
+            rsn = parts.get("Rsn")
+            if rsn is not None:
+                choice = _children(rsn[0], names)
+                code = _text(choice, "Cd") or _text(choice, "Prtry")
+        for element in parts.get("AddtlInf", ()):
+            value = (element.text or "").strip()
+            if value:
+                texts.append(value)
     return code, (" ".join(texts) or None)
 
 
-def _uuid(r: Reader, path: str) -> uuid.UUID | None:
-    value = r.text(path)
+def _uuid(found: _Children, name: str, where: str) -> uuid.UUID | None:
+    value = _text(found, name)
     if value is None:
         return None
     try:
         return uuid.UUID(value)
     except ValueError:
         raise SchemaInvalid(
-            f"{path} is not a UUID", [FieldError(f"{r.where}/{path}", "not a UUID")]
+            f"{name} is not a UUID", [FieldError(f"{where}/{name}", "not a UUID")]
+        ) from None
+
+
+def _datetime(found: _Children, name: str, where: str) -> dt.datetime | None:
+    # As Reader.datetime reads it.
+    value = _text(found, name)
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise SchemaInvalid(
+            f"{name} is not a date-time",
+            [FieldError(f"{where}/{name}", "not an ISO date-time")],
         ) from None
 
 
