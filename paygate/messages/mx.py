@@ -277,15 +277,17 @@ class Reader:
 
     def datetime(self, path: str) -> dt.datetime | None:
         value = self.text(path)
-        if value is None:
-            return None
-        try:
-            return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise SchemaInvalid(
-                f"{path} is not a date-time",
-                [FieldError(f"{self.where}/{path}", "not an ISO date-time")],
-            ) from None
+        return None if value is None else iso_datetime(value, f"{self.where}/{path}", path)
+
+
+def iso_datetime(value: str, pointer: str, name: str) -> dt.datetime:
+    """An ISO 8601 date-time (``Z`` for UTC); ``SchemaInvalid`` at ``pointer`` otherwise."""
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise SchemaInvalid(
+            f"{name} is not a date-time", [FieldError(pointer, "not an ISO date-time")]
+        ) from None
 
 
 def model_error(where: str, exc: ValidationError) -> SchemaInvalid:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from lxml import etree
 
 from paygate.errors import FieldError, SchemaInvalid, UnsupportedMessage
-from paygate.messages.mx import Builder, format_datetime, serialize
+from paygate.messages.mx import Builder, format_datetime, iso_datetime, serialize
 from paygate.messages.xsd import IsoDocument, default_registry, read_iso
 
 MESSAGE_ID = "pacs.002.001.10"
@@ -204,17 +204,8 @@ def _uuid(found: _Children, name: str, where: str) -> uuid.UUID | None:
 
 
 def _datetime(found: _Children, name: str, where: str) -> dt.datetime | None:
-    # As Reader.datetime reads it.
     value = _text(found, name)
-    if value is None:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise SchemaInvalid(
-            f"{name} is not a date-time",
-            [FieldError(f"{where}/{name}", "not an ISO date-time")],
-        ) from None
+    return None if value is None else iso_datetime(value, f"{where}/{name}", name)
 
 
 def build_pacs002(

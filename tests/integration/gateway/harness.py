@@ -119,3 +119,15 @@ async def ledger(handle: RailsHandle, rail: str) -> list[dict[str, Any]]:
     async with aiohttp.ClientSession() as s, s.get(f"{handle.base_url(rail)}/_ledger") as r:
         data = await r.json()
     return data["entries"] if isinstance(data, dict) else data
+
+
+async def events(gw: Gateway, pid: str) -> list[dict[str, Any]]:
+    """A payment's timeline as the API shows it."""
+    async with gw.session.get(f"{gw.url}/v1/payments/{pid}/events", headers=gw.headers()) as r:
+        assert r.status == 200, await r.text()
+        found: list[dict[str, Any]] = (await r.json())["events"]
+    return found
+
+
+async def timeline(gw: Gateway, pid: str) -> list[str]:
+    return [e["to"] for e in await events(gw, pid)]

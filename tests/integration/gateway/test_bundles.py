@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,12 @@ from simulators import RailsHandle
 from tests.integration.gateway.harness import (
     Gateway,
     control,
+    events,
     ledger,
     order,
     running_gateway,
     settings_for,
+    timeline,
 )
 
 BUNDLE = SIMULATED_OPTIONS["rtgs"]["max_transactions_per_message"]
@@ -70,26 +73,27 @@ async def uetrs(gw: Gateway, ids: list[str]) -> dict[str, str]:
     return {r["id"]: r["uetr"] for r in rows}
 
 
+@asynccontextmanager
+async def gateway_on_rails(
+    dsn: str, tmp_path: Path, rails: RailsHandle, **replace: ChannelEndpoint
+) -> AsyncIterator[Gateway]:
+    """A gateway on the simulated rails whose dispatcher runs only when a test drains."""
+    endpoints = endpoints_for_urls({r: rails.base_url(r) for r in rails.rail_ids})
+    endpoints.update(replace)
+    settings = settings_for(dsn, tmp_path)
+    async with running_gateway(settings, endpoints=endpoints, run_workers=False) as gw:
+        yield gw
+
+
 async def submitted_event(gw: Gateway, pid: str) -> dict[str, Any]:
-    async with gw.session.get(f"{gw.url}/v1/payments/{pid}/events", headers=gw.headers()) as r:
-        events = (await r.json())["events"]
-    return dict(next(e for e in events if e["to"] == "submitted"))
-
-
-async def timeline(gw: Gateway, pid: str) -> list[str]:
-    async with gw.session.get(f"{gw.url}/v1/payments/{pid}/events", headers=gw.headers()) as r:
-        return [e["to"] for e in (await r.json())["events"]]
+    return next(e for e in await events(gw, pid) if e["to"] == "submitted")
 
 
 async def test_a_claimed_batch_travels_in_full_messages_and_each_payment_settles_once(
     fresh_dsn: str, tmp_path: Path, rails: RailsHandle
 ) -> None:
     count = BUNDLE + 8
-    urls = {r: rails.base_url(r) for r in rails.rail_ids}
-    settings = settings_for(fresh_dsn, tmp_path)
-    async with running_gateway(
-        settings, endpoints=endpoints_for_urls(urls), run_workers=False
-    ) as gw:
+    async with gateway_on_rails(fresh_dsn, tmp_path, rails) as gw:
         ids = await post_all(gw, count)
         statuses = await drain(gw, ids)
         assert set(statuses.values()) == {"settled"}
@@ -122,11 +126,7 @@ async def test_a_lost_answer_to_a_message_leaves_each_payment_to_inquiry_and_non
     fresh_dsn: str, tmp_path: Path, rails: RailsHandle
 ) -> None:
     await control(rails, "rtgs", {"lost_response_rate": 1.0, "seed": 7})
-    urls = {r: rails.base_url(r) for r in rails.rail_ids}
-    settings = settings_for(fresh_dsn, tmp_path)
-    async with running_gateway(
-        settings, endpoints=endpoints_for_urls(urls), run_workers=False
-    ) as gw:
+    async with gateway_on_rails(fresh_dsn, tmp_path, rails) as gw:
         ids = await post_all(gw, 10)
         statuses = await drain(gw, ids)
         by_uetr = await uetrs(gw, ids)
@@ -147,11 +147,7 @@ async def test_transactions_the_rail_rejects_fail_alone_and_the_rest_of_the_mess
     fresh_dsn: str, tmp_path: Path, rails: RailsHandle
 ) -> None:
     await control(rails, "rtgs", {"reject_rate": 0.5, "reject_reasons": {"AM04": 1.0}, "seed": 3})
-    urls = {r: rails.base_url(r) for r in rails.rail_ids}
-    settings = settings_for(fresh_dsn, tmp_path)
-    async with running_gateway(
-        settings, endpoints=endpoints_for_urls(urls), run_workers=False
-    ) as gw:
+    async with gateway_on_rails(fresh_dsn, tmp_path, rails) as gw:
         ids = await post_all(gw, 20)
         statuses = await drain(gw, ids)
         by_uetr = await uetrs(gw, ids)
@@ -176,24 +172,16 @@ class NoBundles(Iso20022Rail):
 async def test_a_message_that_cannot_be_built_is_sent_payment_by_payment(
     fresh_dsn: str, tmp_path: Path, rails: RailsHandle
 ) -> None:
-    urls = {r: rails.base_url(r) for r in rails.rail_ids}
-    endpoints = endpoints_for_urls(urls)
     rtgs = NoBundles("rtgs", max_transactions_per_message=BUNDLE)
-    endpoints["rtgs"] = ChannelEndpoint("rtgs", urls["rtgs"], rtgs)
-    settings = settings_for(fresh_dsn, tmp_path)
-    async with running_gateway(settings, endpoints=endpoints, run_workers=False) as gw:
+    unbuildable = ChannelEndpoint("rtgs", rails.base_url("rtgs"), rtgs)
+    async with gateway_on_rails(fresh_dsn, tmp_path, rails, rtgs=unbuildable) as gw:
         ids = await post_all(gw, 5)
         statuses = await drain(gw, ids)
         by_uetr = await uetrs(gw, ids)
-        reasons = []
-        for pid in ids:
-            async with gw.session.get(
-                f"{gw.url}/v1/payments/{pid}/events", headers=gw.headers()
-            ) as r:
-                reasons.append([e["reason"] for e in (await r.json())["events"]])
+        reasons = [[e["reason"] for e in await events(gw, pid)] for pid in ids]
     assert set(statuses.values()) == {"settled"}
     booked = [e for e in await ledger(rails, "rtgs") if e["uetr"] in by_uetr.values()]
     assert len(booked) == 5
     assert all(e["msg_id"] == e["reference"] for e in booked)  # each in a message of its own
-    for events in reasons:
-        assert any("could not be built" in r and "of its own" in r for r in events), events
+    for timeline_reasons in reasons:
+        assert any("could not be built" in r and "of its own" in r for r in timeline_reasons)

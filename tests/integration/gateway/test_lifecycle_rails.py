@@ -16,6 +16,7 @@ from tests.integration.gateway.harness import (
     order,
     running_gateway,
     settings_for,
+    timeline,
 )
 
 
@@ -30,11 +31,6 @@ async def submit_and_settle(gw: Gateway, body: dict[str, Any], key: str) -> dict
             return payment
         await asyncio.sleep(0.025)
     raise AssertionError(f"payment stuck in {payment['status']}")
-
-
-async def timeline(gw: Gateway, pid: str) -> list[str]:
-    async with gw.session.get(f"{gw.url}/v1/payments/{pid}/events", headers=gw.headers()) as r:
-        return [e["to"] for e in (await r.json())["events"]]
 
 
 async def test_lost_response_becomes_unknown_then_settles_once(
