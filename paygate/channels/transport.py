@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aiohttp
+from yarl import URL
 
 from paygate.channels.base import HttpCall
 from paygate.errors import ChannelUnavailable, OutcomeUnknown
@@ -27,11 +28,15 @@ class Transport:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(timeout_s, 2.0))
         self._connections = connections
         self._session: aiohttp.ClientSession | None = None
+        self._urls: dict[tuple[str, str], URL] = {}
 
     async def start(self) -> None:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._connections, limit_per_host=0)
-            self._session = aiohttp.ClientSession(timeout=self._timeout, connector=connector)
+            # Rails set no cookies, and a request to one must not carry another's.
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout, connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+            )
 
     async def close(self) -> None:
         if self._session is not None:
@@ -42,7 +47,7 @@ class Transport:
         if self._session is None:
             await self.start()
         assert self._session is not None
-        url = base_url.rstrip("/") + call.path
+        url = self._url(base_url, call.path)
         try:
             async with self._session.request(
                 call.method, url, data=call.body or None, headers=call.headers
@@ -59,6 +64,13 @@ class Transport:
                 raise ChannelUnavailable(f"{base_url} is unavailable (503)")
             raise OutcomeUnknown(f"{base_url} answered {response.status}")
         return Reply(response.status, body)
+
+    def _url(self, base_url: str, path: str) -> URL:
+        # A handful of rails and paths: parse each once, not on every request.
+        url = self._urls.get((base_url, path))
+        if url is None:
+            url = self._urls[base_url, path] = URL(base_url.rstrip("/") + path)
+        return url
 
 
 def _refused_before_processing(response: aiohttp.ClientResponse) -> bool:
