@@ -160,6 +160,26 @@ async def _intake_and_e2e(args: argparse.Namespace) -> dict[str, Any]:
         results["half_max_send_lag_ms"] = round(half.max_send_lag_ms, 1)
         results["half_p99_ms_per_second"] = [s.p99_ms for s in half.timeline]
         results["disk_fdatasync_ms"] = await asyncio.to_thread(_fdatasync_probe, tmp)
+        # The rest of the latency curve, to show where the half-load point sits on it.
+        results["intake_latency_curve"] = {}
+        for share in LATENCY_CURVE_SHARES:
+            disk = asyncio.create_task(asyncio.to_thread(_fdatasync_probe, tmp, 6.0, 0.05))
+            run = await run_open_loop(
+                f"{url}/v1/payments",
+                rate=max(results["intake_rps"] * share, 10),
+                duration_s=5,
+                warmup_s=1,
+                body_kind="payment",
+                headers=headers,
+            )
+            results["intake_latency_curve"][str(share)] = {
+                "rate": round(run.rate),
+                "p50_ms": run.p50_ms,
+                "p99_ms": run.p99_ms,
+                "late_sends": run.late,
+                "errors": run.errors,
+                "disk_fdatasync_max_ms": (await disk)["max"],
+            }
         api.terminate()
         api.wait(timeout=10)
         # End to end: a fixed backlog, posted through the API while nothing dispatches, is
@@ -199,6 +219,8 @@ async def _intake_and_e2e(args: argparse.Namespace) -> dict[str, Any]:
 # at 64-128 connections (more only add generator overhead); intake answers after a commit
 # and needs 128-256 to keep both API processes busy. Each is reported at its own best.
 SWEEP_CONNECTIONS = (64, 128, 256)
+# Open-loop runs at these shares of the best intake rate, besides the half-load one.
+LATENCY_CURVE_SHARES = (0.25, 0.75)
 
 
 async def _closed_loop_sweep(url: str, headers: dict[str, str]) -> dict[int, float]:
@@ -626,6 +648,16 @@ def _http_section(http: dict[str, Any]) -> str:
                 f"{single['settled_per_s']} payments/s",
                 "—",
             )
+        )
+    curve = http.get("intake_latency_curve")
+    if curve:
+        points = " · ".join(
+            f"{float(share):.0%} ({c['rate']} req/s): {c['p50_ms']:.1f} / {c['p99_ms']:.1f} ms "
+            f"(late sends {c['late_sends']}, slowest fdatasync {c['disk_fdatasync_max_ms']} ms)"
+            for share, c in curve.items()
+        )
+        rows.insert(
+            3, ("intake p50 / p99 at other shares of the best rate (open loop)", points, "—")
         )
     mix = http.get("e2e_cross_border")
     if mix:
