@@ -553,15 +553,14 @@ class Dispatcher:
         (recorded as not received), both already written here."""
         adapter = endpoint.adapter
         requests = [sub for _, sub in subs]
-        bundled = message_id is not None and isinstance(adapter, BundlingAdapter)
+        bundler = adapter if isinstance(adapter, BundlingAdapter) and message_id else None
         try:
-            if bundled:
-                assert message_id is not None and isinstance(adapter, BundlingAdapter)
-                call = adapter.bundle_call(message_id, requests)
+            if bundler is not None and message_id:
+                call = bundler.bundle_call(message_id, requests)
             else:
                 call = adapter.submit_call(requests[0])
         except MessageError as exc:
-            if bundled:
+            if bundler is not None:
                 # Which order is at fault is the single message's to say: send each alone.
                 return await self._unbundled(endpoint, subs, src, message_id, exc)
             # The order cannot be expressed in this rail's format: nothing was sent, so this is
@@ -572,9 +571,8 @@ class Dispatcher:
         answers: list[ChannelResult | ChannelError]
         try:
             reply = await self.c.transport.send(endpoint.base_url, call)
-            if bundled:
-                assert isinstance(adapter, BundlingAdapter)
-                answers = adapter.read_bundle(reply.status, reply.body, requests)
+            if bundler is not None:
+                answers = bundler.read_bundle(reply.status, reply.body, requests)
             else:
                 try:
                     answers = [adapter.read_submit(reply.status, reply.body, requests[0])]
