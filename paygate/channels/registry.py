@@ -31,7 +31,7 @@ def build_adapter(channel_id: str, protocol: str, options: dict[str, Any]) -> Ad
         if protocol == "iso20022":
             return Iso20022Rail(channel_id, **options)
         if protocol == "json":
-            return JsonRail(channel_id)
+            return JsonRail(channel_id, **options)
         if protocol == "swift_fin":
             from paygate.channels.swift_fin import SwiftFinRail
 

@@ -200,3 +200,9 @@ def test_an_unknown_channel_option_is_a_config_error() -> None:
     spec = {"protocol": "iso20022", "base_url": "http://r", "max_txs": 5}
     with pytest.raises(ConfigError, match=r"rtgs: .*max_txs"):
         endpoints_from({"channels": {"rtgs": spec}})
+
+
+def test_an_unknown_option_on_a_json_channel_is_a_config_error_too() -> None:
+    spec = {"protocol": "json", "base_url": "http://c", "max_transactions_per_message": 5}
+    with pytest.raises(ConfigError, match=r"card: .*max_transactions_per_message"):
+        endpoints_from({"channels": {"card": spec}})
