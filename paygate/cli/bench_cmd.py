@@ -26,7 +26,7 @@ import aiohttp
 import asyncpg
 import yaml
 
-from paygate.channels.registry import simulated_channel
+from paygate.channels.registry import SIMULATED_OPTIONS, simulated_channel
 from paygate.config import Settings
 from paygate.store.clients import create_key
 from paygate.store.database import recreate_database
@@ -190,7 +190,8 @@ async def _intake_and_e2e(args: argparse.Namespace) -> dict[str, Any]:
         print("end to end…", flush=True)
         rtgs_alone = _routing_alone("rtgs", tmp)
         results["e2e"] = await _e2e_phase(dsn, env, args, "bench_e2e_rtgs", "domestic", rtgs_alone)
-        results["e2e"]["payments_per_message"] = _bundle_option(rails, "rtgs")
+        rtgs_options = SIMULATED_OPTIONS.get("rtgs", {})
+        results["e2e"]["payments_per_message"] = rtgs_options.get("max_transactions_per_message", 1)
         # The same drain with one payment per pacs.008, as rails that demand it get.
         single = _channels_file(rails, tmp / "channels-single.yaml", single_messages=True)
         results["e2e_one_per_message"] = await _e2e_phase(
@@ -299,11 +300,6 @@ def _channels_file(rails: Any, path: Path, *, single_messages: bool = False) -> 
             spec.pop("max_transactions_per_message", None)
     path.write_text(yaml.safe_dump({"channels": channels}))
     return path
-
-
-def _bundle_option(rails: Any, rail_id: str) -> int:
-    spec = simulated_channel(rail_id, rails.base_url(rail_id))
-    return int(spec.get("max_transactions_per_message", 1))
 
 
 def _payment_bodies(
