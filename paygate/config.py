@@ -48,7 +48,11 @@ class Settings(BaseSettings):
     )
     clock_speed: float = Field(default=1.0, gt=0, description="Simulated seconds per second.")
     insert_coalesce_ms: float = Field(
-        default=2.0, ge=0, description="Window for coalescing concurrent intake INSERTs."
+        default=0.0,
+        ge=0,
+        description="Intake INSERT coalescing. 0: a batch is cut at the end of each event-loop "
+        "turn and written as soon as a writer is free; batches grow while the writers are busy "
+        "(group commit without a fixed delay). >0: wait this many ms for more requests first.",
     )
     gc_freeze: bool = Field(
         default=True,

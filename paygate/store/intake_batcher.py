@@ -2,7 +2,9 @@
 
 One asyncpg round trip (and one commit, one WAL flush) per payment tops out near 2.6k/s on a
 small machine. ``IntakeBatcher.insert`` parks the caller, gathers what arrives within
-``window_ms`` (or until ``max_items`` are waiting), and writes them all with
+``window_ms`` (or until ``max_items`` are waiting; with ``window_ms`` 0, the default, what
+arrives in one event-loop turn, plus whatever queues while the writers are busy: group commit
+without a fixed delay), and writes them all with
 ``payments.insert_payments``: one multi-row ``INSERT ... ON CONFLICT DO NOTHING`` that also
 writes the intake events. Every caller then gets exactly what ``insert_payment`` would have
 given it: created + response, the stored response on a replay, or ``IdempotencyConflict``.

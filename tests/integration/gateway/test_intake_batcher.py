@@ -146,6 +146,38 @@ async def test_zero_window_still_coalesces_one_loop_turn(database: Database) -> 
     await batcher.close()
 
 
+async def test_zero_window_batches_grow_while_the_writers_are_busy(
+    database: Database, monkeypatch: Any
+) -> None:
+    """The default (window 0) is group commit: a request that finds a writer free is written
+    at once; requests that arrive while both writers are busy go out together next."""
+    release = asyncio.Event()
+    sizes: list[int] = []
+    real_insert = repo.insert_payments
+
+    async def slow_insert(conn: Any, items: list[Any]) -> Any:
+        sizes.append(len(items))
+        await release.wait()
+        return await real_insert(conn, items)
+
+    monkeypatch.setattr(repo, "insert_payments", slow_insert)
+    batcher = IntakeBatcher(database.pool, window_ms=0, writers=2)
+    tasks = []
+    for n in range(12):  # one request per loop turn, as if each came on its own connection
+        tasks.append(asyncio.create_task(batcher.insert(new_payment(f"g-{n}", order(n)), NOW)))
+        for _ in range(5):
+            await asyncio.sleep(0)
+    while len(sizes) < 2:
+        await asyncio.sleep(0.001)
+    assert sizes == [1, 1]  # both writers took the first request each, without waiting
+    release.set()
+    results = await asyncio.gather(*tasks)
+    assert all(created for created, _ in results)
+    assert sizes == [1, 1, 10]  # the ten that queued behind them: one statement
+    assert await _count(database) == 12
+    await batcher.close()
+
+
 async def test_http_concurrent_distinct_and_identical_requests(
     fresh_dsn: str, tmp_path: Path
 ) -> None:
