@@ -33,14 +33,7 @@ async def readyz(request: web.Request) -> web.Response:
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
     m = request.app[METRICS]
-    counts = await repo.count_by_status(request.app[POOL])
-    m.payments.clear()
-    unknown = 0
-    for (status, channel), n in counts.items():
-        m.payments.labels(status, channel or "").set(n)
-        if status == "unknown":
-            unknown += n
-    m.unknown.set(unknown)
+    m.payment_counts.update(await repo.count_by_status(request.app[POOL]))
     return web.Response(body=m.exposition(), content_type="text/plain", charset="utf-8")
 
 

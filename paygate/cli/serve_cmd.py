@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
+import shutil
 import signal
 import socket
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from paygate.config import Settings
+from paygate.engine.metrics import share_across_processes
 from paygate.logs import configure
 
 
@@ -47,11 +51,15 @@ def run(args: argparse.Namespace) -> int:
         overrides["port"] = args.port
     settings = settings.model_copy(update=overrides)
     configure(settings.log_format, settings.log_level)
+    processes = max(args.processes, 1)
+    metrics_dir = _shared_metrics_dir(settings.data_dir) if processes > 1 else None
+
     children: list[int] = []
-    for _ in range(max(args.processes, 1) - 1):
+    parent = True
+    for _ in range(processes - 1):
         pid = os.fork()
         if pid == 0:
-            children = []
+            children, parent = [], False
             break
         children.append(pid)
     try:
@@ -62,7 +70,38 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for pid in children:
             os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        if parent and metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _shared_metrics_dir(data_dir: Path) -> Path:
+    """A fresh directory for this process group's metric files, named after the parent's pid;
+    those of groups that are gone (killed before they could clean up) are removed."""
+    root = data_dir / "metrics"
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.glob("serve-*"):
+        pid = old.name.removeprefix("serve-")
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    mine = root / f"serve-{os.getpid()}"
+    shutil.rmtree(mine, ignore_errors=True)
+    mine.mkdir()
+    share_across_processes(mine)
+    return mine
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _tune_gc(settings: Settings) -> Any:

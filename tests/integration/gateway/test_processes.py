@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from paygate.channels.registry import simulated_channel
 from paygate.store.clients import create_key
@@ -220,3 +221,48 @@ async def test_two_processes_share_one_database(
         for p in procs:
             p.terminate()
             p.wait(timeout=10)
+
+
+async def test_metrics_of_processes_sharing_a_port_add_up(
+    fresh_dsn: str, tmp_path: Path, rails: RailsHandle
+) -> None:
+    """A scrape reaches one process of ``serve --processes 2`` at random; it must report the
+    requests of both."""
+    port = _free_port()
+    env = dict(_env(fresh_dsn, tmp_path, rails, port), PAYGATE_DISPATCH_WORKERS="0")
+    key = await _key(fresh_dsn)
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paygate.cli", "serve", "--processes", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await _ready(url)
+        acked = await _post_many([url], key, 300, "metrics")  # 16 connections: both serve
+        assert len(acked) == 300
+        metrics_dirs = list((tmp_path / "metrics").glob("serve-*"))
+        assert [d.name for d in metrics_dirs] == [f"serve-{proc.pid}"]
+        for _ in range(8):  # a new connection each time, so both processes get scraped
+            async with (
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as s,
+                s.get(f"{url}/metrics") as r,
+            ):
+                text = await r.text()
+            samples = {
+                (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples
+            }
+            posted = (
+                "paygate_http_request_seconds_count",
+                (("method", "POST"), ("route", "/v1/payments"), ("status", "201")),
+            )
+            assert samples[posted] == 300
+            validated = ("paygate_payments", (("channel", ""), ("status", "validated")))
+            assert samples[validated] == 300
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert list((tmp_path / "metrics").glob("serve-*")) == []  # the parent cleaned up
