@@ -5,8 +5,8 @@ The load generator measures from each request's scheduled time, so its p99 inclu
 the machine took to run the generator, to deliver the bytes and to get the request read. The
 server's histogram runs from the outermost middleware's entry to the handler's return (the
 response is written right after), which includes the wait for the commit. Comparing the two
-says whether a slow tail was spent in the gateway's handlers or around them. The histogram has buckets,
-not samples: a quantile is reported as the bucket bound it falls under.
+says whether a slow tail was spent in the gateway's handlers or around them. The histogram
+has buckets, not samples: a quantile is reported as the bucket bound it falls under.
 """
 
 from __future__ import annotations
