@@ -237,9 +237,9 @@ SWEEP_CONNECTIONS = (64, 128, 256)
 LATENCY_CURVE_SHARES = (0.25, 0.75)
 
 
-# The host's speed drifts within a minute (the bare echo: 5,600-9,100 req/s in one hour of
-# 2026-11-23). The echo and intake loops alternate, at each connection count, for this many
-# rounds, so that a fast or a slow spell touches both alike.
+# The host's speed drifts within minutes (the bare echo's best: 6,400-9,100 req/s over eight
+# runs in one hour of 2026-11-23). The echo and intake loops alternate, at each connection
+# count, for this many rounds, so that a fast or a slow spell touches both alike.
 SWEEP_ROUNDS = 2
 
 

@@ -64,7 +64,7 @@ class PaymentCounts(Collector):
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        # Where the values live was decided when prometheus_client was imported.
+        # In memory, or in the shared files once share_across_processes has run.
         self.multiprocess = bool(getattr(values.ValueClass, "_multiprocess", False))
         self.payment_counts = PaymentCounts()
         self.registry.register(self.payment_counts)
