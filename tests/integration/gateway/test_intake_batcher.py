@@ -167,8 +167,9 @@ async def test_zero_window_batches_grow_while_the_writers_are_busy(
         tasks.append(asyncio.create_task(batcher.insert(new_payment(f"g-{n}", order(n)), NOW)))
         for _ in range(5):
             await asyncio.sleep(0)
-    while len(sizes) < 2:
-        await asyncio.sleep(0.001)
+    async with asyncio.timeout(10):
+        while len(sizes) < 2:
+            await asyncio.sleep(0.001)
     assert sizes == [1, 1]  # both writers took the first request each, without waiting
     release.set()
     results = await asyncio.gather(*tasks)

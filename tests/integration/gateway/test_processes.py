@@ -58,9 +58,9 @@ def _env(dsn: str, tmp: Path, rails: RailsHandle, port: int) -> dict[str, str]:
     return env
 
 
-def _serve(env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _serve(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "paygate.cli", "serve"],
+        [sys.executable, "-m", "paygate.cli", "serve", *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -232,12 +232,7 @@ async def test_metrics_of_processes_sharing_a_port_add_up(
     env = dict(_env(fresh_dsn, tmp_path, rails, port), PAYGATE_DISPATCH_WORKERS="0")
     key = await _key(fresh_dsn)
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "paygate.cli", "serve", "--processes", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = _serve(env, "--processes", "2")
     try:
         await _ready(url)
         acked = await _post_many([url], key, 300, "metrics")  # 16 connections: both serve
